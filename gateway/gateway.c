@@ -1,0 +1,150 @@
+#include "gateway.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "control.h"
+#include "log.h"
+#include "proxy.h"
+#include "site.h"
+
+struct gateway {
+    uv_loop_t loop;
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    struct lws_context *lws;
+    struct proxy *proxy;
+    struct site site;
+    struct control control;
+    bool stopping;
+};
+
+static void gateway__lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(level == LLL_ERR ? LOG_LVL_ERROR : LOG_LVL_WARN, "lws", "%.*s", (int)n, line);
+}
+
+/* Two sockets per charger in passthrough mode: ask for all the kernel allows. */
+static void gateway__raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = rl.rlim_max;
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warn("gateway", "cannot raise the open-files limit from=%llu to=%llu: %s",
+                 (unsigned long long)was, (unsigned long long)want, strerror(errno));
+    else
+        log_info("gateway", "open-files limit raised from=%llu to=%llu",
+                 (unsigned long long)was, (unsigned long long)want);
+}
+
+static struct lws_context *gateway__lws_create(uv_loop_t *loop)
+{
+    void *foreign_loops[1] = { loop };
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.foreign_loops = foreign_loops; /* read only during creation */
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    return lws_create_context(&info);
+}
+
+static void gateway__drained(void *arg)
+{
+    struct gateway *g = arg;
+    /* Foreign-loop teardown (PLATFORM.md): destroy once, close our handles and
+     * let the loop finish; gateway_run destroys again after uv_run returns. */
+    control_stop(&g->control);
+    lws_context_destroy(g->lws);
+    proxy_destroy(g->proxy);
+    g->proxy = NULL;
+    uv_close((uv_handle_t *)&g->sigterm, NULL);
+    uv_close((uv_handle_t *)&g->sigint, NULL);
+}
+
+static void gateway__on_signal(uv_signal_t *h, int signum)
+{
+    struct gateway *g = h->data;
+    if (g->stopping)
+        return;
+    g->stopping = true;
+    log_info("gateway", "stopping signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    proxy_drain(g->proxy, gateway__drained, g);
+}
+
+int gateway_run(const struct config *cfg)
+{
+    struct gateway g;
+    memset(&g, 0, sizeof(g));
+
+    /* lws sizes its socket table from the limit in force when it starts. */
+    gateway__raise_nofile();
+    lws_set_log_level(log_enabled(LOG_LVL_DEBUG) ? (LLL_ERR | LLL_WARN) : LLL_ERR,
+                      gateway__lws_log);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (uv_loop_init(&g.loop) != 0) {
+        log_error("gateway", "cannot create the event loop");
+        return GATEWAY_EXIT_FAILURE;
+    }
+    g.lws = gateway__lws_create(&g.loop);
+    if (!g.lws) {
+        log_error("gateway", "cannot create the WebSocket context (is libwebsockets-evlib-uv installed?)");
+        uv_loop_close(&g.loop);
+        return GATEWAY_EXIT_FAILURE;
+    }
+    /* Schedules are in the site's local time. */
+    setenv("TZ", cfg->site.timezone, 1);
+    tzset();
+
+    int rc = site_init(&g.site, &g.loop, cfg);
+    if (rc == 0)
+        rc = proxy_create(&g.proxy, &g.loop, g.lws, cfg);
+    if (rc < 0) {
+        site_free(&g.site);
+        lws_context_destroy(g.lws);
+        uv_run(&g.loop, UV_RUN_DEFAULT);
+        lws_context_destroy(g.lws);
+        uv_run(&g.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&g.loop);
+        return GATEWAY_EXIT_FAILURE;
+    }
+    struct proxy_observer observer;
+    site_observer(&g.site, &observer);
+    proxy_set_observer(g.proxy, &observer);
+    control_start(&g.control, &g.loop, &g.site, g.proxy, cfg);
+
+    uv_signal_init(&g.loop, &g.sigterm);
+    uv_signal_init(&g.loop, &g.sigint);
+    g.sigterm.data = g.sigint.data = &g;
+    uv_signal_start(&g.sigterm, gateway__on_signal, SIGTERM);
+    uv_signal_start(&g.sigint, gateway__on_signal, SIGINT);
+    log_info("gateway", "started version=%s site=%s chargers=%zu", SITEGATE_VERSION, cfg->site.id,
+             cfg->n_chargers);
+
+    uv_run(&g.loop, UV_RUN_DEFAULT);
+    lws_context_destroy(g.lws);
+    uv_run(&g.loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&g.loop);
+    site_free(&g.site);
+    if (rc != 0)
+        log_warn("gateway", "event loop closed with handles left: %s", uv_strerror(rc));
+    log_info("gateway", "stopped");
+    return GATEWAY_EXIT_OK;
+}

@@ -1,0 +1,123 @@
+#include "charger_calls.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "session.h"
+
+struct charger_call {
+    struct charger_call *next;
+    struct pending_call call;
+    int coalesce_key;
+    size_t len;
+    char frame[];
+};
+
+static void charger_calls__unanswered(struct session *s, struct charger_call *c, const char *why)
+{
+    if (c->call.on_answer)
+        c->call.on_answer(c->call.ctx, &c->call, NULL);
+    else
+        relay_send_error(s, &s->up, c->call.id, "GenericError", why);
+}
+
+int charger_calls_push(struct session *s, const char *id, const char *action,
+                       const char *frame, size_t len, pending_cb on_answer, void *ctx,
+                       int coalesce_key)
+{
+    if (coalesce_key >= 0) {
+        for (struct charger_call *q = s->calls_head; q; q = q->next) {
+            if (q->coalesce_key != coalesce_key)
+                continue;
+            /* Same slot in the queue, fresher content: order is kept. */
+            struct charger_call *fresh = malloc(sizeof(*fresh) + len);
+            if (!fresh)
+                return -ENOMEM;
+            *fresh = *q;
+            fresh->len = len;
+            memcpy(fresh->frame, frame, len);
+            snprintf(fresh->call.id, sizeof(fresh->call.id), "%s", id);
+            fresh->call.ctx = ctx;
+            struct charger_call **pp = &s->calls_head;
+            while (*pp != q)
+                pp = &(*pp)->next;
+            *pp = fresh;
+            if (s->calls_tail == q)
+                s->calls_tail = fresh;
+            /* The replaced CALL was never sent: its sender learns nothing new. */
+            free(q);
+            return 0;
+        }
+    }
+    if (s->calls_len >= s->to_charger.max)
+        return -ENOBUFS;
+    struct charger_call *c = malloc(sizeof(*c) + len);
+    if (!c)
+        return -ENOMEM;
+    memset(&c->call, 0, sizeof(c->call));
+    snprintf(c->call.id, sizeof(c->call.id), "%s", id);
+    snprintf(c->call.action, sizeof(c->call.action), "%s", action);
+    c->call.on_answer = on_answer;
+    c->call.ctx = ctx;
+    c->coalesce_key = coalesce_key;
+    c->len = len;
+    c->next = NULL;
+    memcpy(c->frame, frame, len);
+    if (s->calls_tail)
+        s->calls_tail->next = c;
+    else
+        s->calls_head = c;
+    s->calls_tail = c;
+    s->calls_len++;
+    charger_calls_pump(s);
+    return 0;
+}
+
+void charger_calls_pump(struct session *s)
+{
+    struct proxy *p = s->proxy;
+    while (s->calls_head && s->to_charger.n == 0 && s->down && !link_closing(&s->down->link)) {
+        struct charger_call *c = s->calls_head;
+        s->calls_head = c->next;
+        if (!s->calls_head)
+            s->calls_tail = NULL;
+        s->calls_len--;
+
+        c->call.sent_ms = uv_now(p->loop);
+        c->call.deadline_ms = c->call.sent_ms + (uint64_t)p->cfg->upstream.call_timeout_s * 1000;
+        if (pending_add(&s->to_charger, &c->call) < 0 ||
+            link_send(&s->down->link, c->frame, c->len) < 0) {
+            struct pending_call undo;
+            pending_take(&s->to_charger, c->call.id, &undo);
+            p->stats.dropped_frames++;
+            log_warn("proxy", "cannot send to charger charger=%s action=%s", s->id, c->call.action);
+            charger_calls__unanswered(s, c, "charger unreachable");
+        }
+        free(c);
+    }
+}
+
+void charger_calls_drop(struct session *s)
+{
+    struct charger_call *c = s->calls_head;
+    s->calls_head = s->calls_tail = NULL;
+    s->calls_len = 0;
+    while (c) {
+        struct charger_call *next = c->next;
+        charger_calls__unanswered(s, c, "charger not connected");
+        free(c);
+        c = next;
+    }
+}
+
+int charger_calls_has_id(const struct session *s, const char *id)
+{
+    if (pending_has(&s->to_charger, id))
+        return 1;
+    for (const struct charger_call *c = s->calls_head; c; c = c->next)
+        if (strcmp(c->call.id, id) == 0)
+            return 1;
+    return 0;
+}

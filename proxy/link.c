@@ -1,0 +1,211 @@
+#include "link.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+/* lws 4.1's public headers do not name the close opcode for lws_write; it is
+ * the write type after LWS_WRITE_BINARY/CONTINUATION/HTTP (see PLATFORM.md). */
+#define LINK__WRITE_CLOSE 4
+
+/* Seconds a socket may wait for the peer's answer to our close frame. */
+#define LINK__CLOSE_WAIT_S 2
+
+struct link_msg {
+    struct link_msg *next;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE bytes of room, then the message */
+};
+
+/* Direct writes need LWS_PRE bytes in front of the message: one scratch buffer,
+ * reused, since everything runs on the loop thread. */
+static unsigned char *link__scratch;
+static size_t link__scratch_cap;
+
+void link_init(struct link *l, size_t max_queued)
+{
+    memset(l, 0, sizeof(*l));
+    l->max_queued = max_queued;
+}
+
+void link_attach(struct link *l, struct lws *wsi)
+{
+    l->wsi = wsi;
+    l->close_code = 0;
+    l->close_sent = false;
+    if (l->head)
+        lws_callback_on_writable(wsi);
+}
+
+void link_detach(struct link *l)
+{
+    l->wsi = NULL;
+    l->close_code = 0;
+    l->close_sent = false;
+    free(l->rx);
+    l->rx = NULL;
+    l->rx_len = l->rx_cap = 0;
+}
+
+static void link__drop_queue(struct link *l)
+{
+    struct link_msg *m = l->head;
+    while (m) {
+        struct link_msg *next = m->next;
+        free(m);
+        m = next;
+    }
+    l->head = l->tail = NULL;
+    l->queued = l->queued_bytes = 0;
+}
+
+void link_reset(struct link *l)
+{
+    link__drop_queue(l);
+    link_detach(l);
+}
+
+static int link__write(struct lws *wsi, unsigned char *data, size_t len)
+{
+    int n = lws_write(wsi, data, len, LWS_WRITE_TEXT);
+    return n < (int)len ? -1 : 0;
+}
+
+static int link__write_direct(struct link *l, const char *data, size_t len)
+{
+    if (link__scratch_cap < LWS_PRE + len) {
+        unsigned char *grown = realloc(link__scratch, LWS_PRE + len);
+        if (!grown)
+            return -ENOMEM;
+        link__scratch = grown;
+        link__scratch_cap = LWS_PRE + len;
+    }
+    memcpy(link__scratch + LWS_PRE, data, len);
+    /* lws keeps whatever the kernel did not take and finishes it itself. */
+    return link__write(l->wsi, link__scratch + LWS_PRE, len);
+}
+
+int link_send(struct link *l, const char *data, size_t len)
+{
+    if (l->close_code)
+        return -ESHUTDOWN;
+    /* Writing at once, when nothing is queued, saves a poll round per message. */
+    if (l->wsi && !l->head && !lws_send_pipe_choked(l->wsi))
+        return link__write_direct(l, data, len) == 0 ? 0 : -EIO;
+    if (l->queued >= l->max_queued)
+        return -ENOBUFS;
+    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+    if (!m)
+        return -ENOMEM;
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->data + LWS_PRE, data, len);
+    if (l->tail)
+        l->tail->next = m;
+    else
+        l->head = m;
+    l->tail = m;
+    l->queued++;
+    l->queued_bytes += len;
+    if (l->wsi)
+        lws_callback_on_writable(l->wsi);
+    return 0;
+}
+
+void link_close(struct link *l, uint16_t code, bool flush)
+{
+    if (!l->wsi || l->close_code)
+        return;
+    l->close_code = code;
+    l->close_flush = flush;
+    if (!flush)
+        link__drop_queue(l);
+    lws_callback_on_writable(l->wsi);
+    /* A peer that never reads must not hold the close up forever. */
+    lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, LINK__CLOSE_WAIT_S + 1);
+}
+
+static int link__send_close(struct link *l)
+{
+    unsigned char buf[LWS_PRE + 2];
+    buf[LWS_PRE] = (unsigned char)(l->close_code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)(l->close_code & 0xff);
+    /* lws_close_reason() + return -1 loses the frame on a libuv loop with
+     * Debian's lws (PLATFORM.md): write it ourselves and wait for the echo. */
+    if (lws_write(l->wsi, buf + LWS_PRE, 2, (enum lws_write_protocol)LINK__WRITE_CLOSE) < 0)
+        return -1;
+    l->close_sent = true;
+    lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_ACK, LINK__CLOSE_WAIT_S);
+    return 0;
+}
+
+int link_on_writeable(struct link *l)
+{
+    if (l->close_sent)
+        return 0;
+    while (l->head && !lws_send_pipe_choked(l->wsi)) {
+        struct link_msg *m = l->head;
+        l->head = m->next;
+        if (!l->head)
+            l->tail = NULL;
+        l->queued--;
+        l->queued_bytes -= m->len;
+        int rc = link__write(l->wsi, m->data + LWS_PRE, m->len);
+        free(m);
+        if (rc < 0)
+            return -1;
+    }
+    if (l->head) {
+        lws_callback_on_writable(l->wsi);
+        return 0;
+    }
+    if (l->close_code && !lws_send_pipe_choked(l->wsi))
+        return link__send_close(l);
+    if (l->close_code)
+        lws_callback_on_writable(l->wsi);
+    return 0;
+}
+
+int link_on_receive(struct link *l, const void *in, size_t len, size_t max,
+                    const char **msg, size_t *msg_len)
+{
+    bool first = lws_is_first_fragment(l->wsi);
+    bool final = lws_is_final_fragment(l->wsi) && !lws_remaining_packet_payload(l->wsi);
+
+    if (first && final && l->rx_len == 0) {
+        if (len > max)
+            return -EMSGSIZE;
+        *msg = in; /* the common case: one fragment, no copy */
+        *msg_len = len;
+        return 1;
+    }
+    if (l->rx_len + len > max)
+        return -EMSGSIZE;
+    if (l->rx_len + len > l->rx_cap) {
+        size_t cap = l->rx_cap ? l->rx_cap : 4096;
+        while (cap < l->rx_len + len)
+            cap *= 2;
+        if (cap > max)
+            cap = max;
+        char *grown = realloc(l->rx, cap);
+        if (!grown)
+            return -ENOMEM;
+        l->rx = grown;
+        l->rx_cap = cap;
+    }
+    memcpy(l->rx + l->rx_len, in, len);
+    l->rx_len += len;
+    if (!final)
+        return 0;
+    *msg = l->rx;
+    *msg_len = l->rx_len;
+    l->rx_len = 0; /* the buffer stays valid until the next call */
+    return 1;
+}
+
+bool link_closing(const struct link *l)
+{
+    return l->close_sent || l->close_code;
+}

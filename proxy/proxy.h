@@ -1,0 +1,86 @@
+/* The OCPP-J proxy: the WebSocket server for chargers, one client socket per
+ * charger toward the CSMS (passthrough mode), and the relay between them.
+ */
+#ifndef SITEGATE_PROXY_H
+#define SITEGATE_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "ocpp_msg.h"
+
+struct config;
+struct lws_context;
+struct proxy;
+
+/* Counters, for logs now and metrics later. */
+struct proxy_stats {
+    uint64_t frames_from_chargers;
+    uint64_t frames_from_csms;
+    uint64_t bad_frames;         /* refused by the envelope parser */
+    uint64_t oversized_frames;   /* above limits.max_frame_bytes: socket closed */
+    uint64_t unmatched_results;  /* answered no CALL in flight: dropped */
+    uint64_t expired_calls;      /* no answer within the CALL timeout */
+    uint64_t refused_calls;      /* answered by the gateway with a CALLERROR */
+    uint64_t refused_handshakes;
+    uint64_t dropped_frames;     /* queue full or peer gone */
+    uint64_t profile_writes;     /* SetChargingProfile CALLs the gateway sent */
+    uint64_t profile_failures;   /* rejected, not supported, error or no answer */
+    uint32_t chargers_connected;
+    uint32_t upstreams_connected;
+};
+
+/* How a charger takes the gateway's limits, once its abilities are known. */
+struct proxy_charging {
+    bool smart;          /* takes charging profiles at all */
+    bool charger_max;    /* the charger-wide cap (else TxDefault profiles) */
+    char unit;           /* 'A' or 'W' */
+    int stack_level;
+};
+
+/* What the proxy tells the gateway about its chargers, on the loop thread.
+ * Charger ids are valid only during the call. */
+struct proxy_observer {
+    void *ctx;
+    /* A charger connected (up) or left. */
+    void (*charger_link)(void *ctx, const char *charger, bool up);
+    /* Something the balancer needs, read from the charger's relayed traffic. */
+    void (*observed)(void *ctx, const char *charger, const struct ocpp_observation *obs);
+    /* The charger's smart-charging abilities are known: send it its limits. */
+    void (*ready)(void *ctx, const char *charger, const struct proxy_charging *how);
+    /* A limit the CSMS set, in A, for the charger (connector 0) or one
+     * connector; NAN when the CSMS cleared it. */
+    void (*csms_limit)(void *ctx, const char *charger, int connector, double limit_a);
+    /* Whether the charger accepts the gateway's limits (why: when it does not). */
+    void (*following)(void *ctx, const char *charger, bool following, const char *why);
+};
+
+/* Creates the charger listener on ctx (created with explicit vhosts on loop). */
+int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
+                 const struct config *cfg);
+
+/* Stops taking chargers and closes every socket with 1001; calls done once
+ * every session is gone. */
+void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
+
+/* Frees the proxy. Call after the lws context is destroyed and the loop has run
+ * its close callbacks. */
+void proxy_destroy(struct proxy *p);
+
+/* Sets who hears about the chargers (the struct is copied). */
+void proxy_set_observer(struct proxy *p, const struct proxy_observer *observer);
+
+/* The gateway's limits for a charger: charger_a for the charger as a whole,
+ * and per connector (n of them) for multi-connector chargers, in A per phase.
+ * Sent as charging profiles once the charger is ready; unchanged limits are
+ * not sent again. -ENOENT when the charger is not connected. */
+int proxy_set_limits(struct proxy *p, const char *charger, double charger_a,
+                     const double *connector_a, size_t n);
+
+/* The counters so far. */
+const struct proxy_stats *proxy_get_stats(const struct proxy *p);
+
+#endif

@@ -1,0 +1,158 @@
+/* The relay: every frame is parsed once, checked, entered in the table of
+ * CALLs in flight of the peer that must answer it, and forwarded unchanged.
+ * The same rules hold in both directions; only the tables and links differ. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "charger_calls.h"
+#include "log.h"
+
+/* The links and tables a frame travels between, seen from its sender. */
+struct relay_route {
+    const char *from;            /* "charger" or "CSMS", for logs */
+    struct link *back;           /* toward the sender: CALLERRORs go here */
+    struct link *to;             /* toward the receiver; NULL when it is away */
+    struct pending *calls_from;  /* CALLs the sender has to answer */
+};
+
+void relay_send_error(struct session *s, struct link *to, const char *id,
+                      const char *code, const char *description)
+{
+    char buf[FRAME_ID_MAX + FRAME_NAME_MAX + 256];
+    int n = frame_write_error(buf, sizeof(buf), id, code, description);
+    s->proxy->stats.refused_calls++;
+    if (n > 0 && link_send(to, buf, (size_t)n) < 0)
+        s->proxy->stats.dropped_frames++;
+}
+
+static void relay__refuse(struct session *s, const struct relay_route *r,
+                          enum frame_fault fault, const struct frame *f)
+{
+    s->proxy->stats.bad_frames++;
+    log_warn("proxy", "bad frame from=%s charger=%s reason=%s id=%s", r->from, s->id,
+             frame_fault_str(fault), f->id[0] ? f->id : "-");
+    const char *code = frame_fault_code(fault, f, s->version);
+    const char *id = frame_fault_reply_id(fault, f, s->version);
+    if (code && id)
+        relay_send_error(s, r->back, id, code, frame_fault_str(fault));
+}
+
+/* A charger's CALL: in flight toward the CSMS at once (held while it is down). */
+static void relay__call_to_csms(struct session *s, const struct relay_route *r,
+                                const struct frame *f, const char *msg, size_t len)
+{
+    struct proxy *p = s->proxy;
+    struct pending_call call = { .on_answer = NULL };
+    snprintf(call.id, sizeof(call.id), "%s", f->id);
+    snprintf(call.action, sizeof(call.action), "%s", f->action);
+    call.sent_ms = uv_now(p->loop);
+    call.deadline_ms = call.sent_ms + (uint64_t)p->cfg->upstream.call_timeout_s * 1000;
+
+    int rc = pending_add(&s->to_csms, &call);
+    if (rc < 0) {
+        relay_send_error(s, r->back, f->id, "GenericError",
+                         rc == -EEXIST ? "message id already in flight" : "too many calls in flight");
+        return;
+    }
+    rc = link_send(&s->up, msg, len);
+    if (rc < 0) {
+        struct pending_call undo;
+        pending_take(&s->to_csms, f->id, &undo);
+        p->stats.dropped_frames++;
+        log_warn("proxy", "cannot forward to the CSMS charger=%s action=%s reason=%s", s->id,
+                 f->action, rc == -ENOBUFS ? "queue full" : "link closing");
+        relay_send_error(s, r->back, f->id, "GenericError", "CSMS unreachable");
+        return;
+    }
+    log_debug("proxy", "call from=charger charger=%s id=%s action=%s", s->id, f->id, f->action);
+}
+
+/* A CSMS's CALL: waits its turn behind the CALLs already sent to the charger. */
+static void relay__call_to_charger(struct session *s, const struct relay_route *r,
+                                   const struct frame *f, const char *msg, size_t len)
+{
+    if (!s->down) {
+        relay_send_error(s, r->back, f->id, "GenericError", "charger not connected");
+        return;
+    }
+    if (charger_calls_has_id(s, f->id)) {
+        relay_send_error(s, r->back, f->id, "GenericError", "message id already in flight");
+        return;
+    }
+    int rc = charger_calls_push(s, f->id, f->action, msg, len, NULL, NULL, -1);
+    if (rc < 0) {
+        relay_send_error(s, r->back, f->id, "GenericError", "too many calls in flight");
+        return;
+    }
+    log_debug("proxy", "call from=CSMS charger=%s id=%s action=%s", s->id, f->id, f->action);
+}
+
+/* Routes an answer to whoever sent the CALL; false when it answers none. */
+static bool relay__answer(struct session *s, const struct relay_route *r, const struct frame *f,
+                          const char *msg, size_t len, struct pending_call *call)
+{
+    struct proxy *p = s->proxy;
+    if (pending_take(r->calls_from, f->id, call) < 0) {
+        p->stats.unmatched_results++;
+        log_info("proxy", "answer to no pending call dropped from=%s charger=%s id=%s",
+                 r->from, s->id, f->id);
+        return false;
+    }
+    if (call->on_answer) {
+        call->on_answer(call->ctx, call, f);
+        return true;
+    }
+    if (!r->to || link_send(r->to, msg, len) < 0) {
+        p->stats.dropped_frames++;
+        log_warn("proxy", "answer dropped from=%s charger=%s id=%s action=%s", r->from, s->id,
+                 f->id, call->action);
+        return true;
+    }
+    log_debug("proxy", "answer from=%s charger=%s id=%s action=%s ok=%d", r->from, s->id, f->id,
+              call->action, f->type == FRAME_RESULT);
+    return true;
+}
+
+void relay_from_charger(struct session *s, const char *msg, size_t len)
+{
+    const struct relay_route r = {
+        .from = "charger", .back = &s->down->link, .to = &s->up, .calls_from = &s->to_charger,
+    };
+    struct frame f;
+    struct pending_call call;
+    s->proxy->stats.frames_from_chargers++;
+    enum frame_fault fault = frame_parse(msg, len, &f);
+    if (fault != FRAME_OK) {
+        relay__refuse(s, &r, fault, &f);
+    } else if (f.type == FRAME_CALL) {
+        relay__call_to_csms(s, &r, &f, msg, len);
+        smart_charger_call(s, &f);
+    } else {
+        relay__answer(s, &r, &f, msg, len, &call);
+        charger_calls_pump(s); /* its turn is over: the next CALL may go */
+    }
+}
+
+void relay_from_csms(struct session *s, const char *msg, size_t len)
+{
+    const struct relay_route r = {
+        .from = "CSMS", .back = &s->up, .to = s->down ? &s->down->link : NULL,
+        .calls_from = &s->to_csms,
+    };
+    struct frame f;
+    struct pending_call call;
+    s->proxy->stats.frames_from_csms++;
+    enum frame_fault fault = frame_parse(msg, len, &f);
+    if (fault != FRAME_OK) {
+        relay__refuse(s, &r, fault, &f);
+    } else if (f.type == FRAME_CALL) {
+        if (smart_csms_call(s, &f))
+            return;
+        relay__call_to_charger(s, &r, &f, msg, len);
+        smart_send(s);
+    } else if (relay__answer(s, &r, &f, msg, len, &call)) {
+        smart_csms_answer(s, &call, &f);
+    }
+}

@@ -1,0 +1,152 @@
+/* Internal to proxy/: the proxy and one session per connected charger.
+ *
+ * A session lives while its charger is connected or its upstream socket is
+ * still closing; a charger reconnecting under the same id takes over the
+ * existing session (and its upstream socket).
+ */
+#ifndef SITEGATE_SESSION_H
+#define SITEGATE_SESSION_H
+
+#include <stdbool.h>
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "config.h"
+#include "csms_limits.h"
+#include "frame.h"
+#include "link.h"
+#include "pending.h"
+#include "proxy.h"
+
+#define PROXY_PROTO_HTTP "sitegate-http"
+#define PROXY_PROTO_CSMS "sitegate-csms"
+
+enum upstream_state {
+    UPSTREAM_IDLE,       /* no socket, none wanted */
+    UPSTREAM_CONNECTING,
+    UPSTREAM_OPEN,
+    UPSTREAM_CLOSING,
+    UPSTREAM_BACKOFF,    /* waiting for the retry timer */
+};
+
+struct upstream_url {
+    bool tls;
+    char host[256];
+    char host_header[272];
+    int port;
+    char path[512];      /* without a trailing slash; "" for none */
+};
+
+/* What lws keeps per charger socket (zeroed for a handshake that was refused).
+ * The link is per socket, so that a socket being replaced by the charger's
+ * new one still closes properly on its own. */
+struct charger_conn {
+    struct session *s;          /* NULL once replaced */
+    struct link link;
+    uint16_t peer_close_code;   /* what the charger closed with, to pass upstream */
+    char id[CONFIG_ID_MAX + 1];
+};
+
+#define SESSION_MAX_CONNECTORS 16 /* config: chargers[].connectors <= 16 */
+
+/* The gateway's smart charging of one charger (smart_charging.c). */
+struct smart_state {
+    enum { SMART_UNKNOWN, SMART_DISCOVERING, SMART_READY } phase;
+    bool boot_refused;            /* the CSMS did not accept its BootNotification */
+    struct proxy_charging how;
+    int following;                /* 1, 0, or -1 not known yet */
+    bool have_want;
+    double want_charger_a;
+    double want_connector_a[SESSION_MAX_CONNECTORS];
+    double sent_charger_a;        /* NAN: not sent on this socket */
+    double sent_connector_a[SESSION_MAX_CONNECTORS];
+};
+
+struct session {
+    struct session *next;             /* in the proxy's hash bucket */
+    struct proxy *proxy;
+    char id[CONFIG_ID_MAX + 1];
+    const struct config_charger *cfg; /* the charger's entry, or the defaults */
+    enum ocpp_version version;
+
+    struct charger_conn *down;        /* the charger's socket; NULL while away */
+    struct pending to_charger;        /* CALLs the charger has to answer */
+    struct charger_call *calls_head;  /* CALLs waiting their turn (charger_calls.c) */
+    struct charger_call *calls_tail;
+    size_t calls_len;
+
+    struct link up;                   /* the CSMS */
+    struct pending to_csms;           /* CALLs the CSMS has to answer */
+    enum upstream_state up_state;
+    struct lws *up_connecting;        /* set by lws while the handshake runs */
+    unsigned up_failures;             /* consecutive, for the backoff */
+    uv_timer_t retry;
+
+    struct smart_state smart;
+};
+
+struct proxy {
+    uv_loop_t *loop;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    struct lws_protocols protocols[5];
+    const struct config *cfg;
+    struct upstream_url url;
+    lws_retry_bo_t down_policy;
+    lws_retry_bo_t up_policy;
+    struct session **buckets;
+    size_t n_buckets;
+    size_t n_sessions;
+    uv_timer_t sweep;
+    struct proxy_stats stats;
+    struct proxy_observer observer;
+    struct csms_limits csms_limits;
+    uint64_t next_call_id;     /* the gateway's own message ids: "sg-<hex>" */
+    bool draining;
+    uv_timer_t drain_deadline;
+    int open_handles;          /* counted down as they close, at the end */
+    void (*drained)(void *arg);
+    void *drained_arg;
+};
+
+/* Session registry (proxy.c). */
+struct session *proxy__find(struct proxy *p, const char *id);
+struct session *proxy__session_new(struct proxy *p, const char *id,
+                                   const struct config_charger *cfg);
+/* Frees the session once neither socket is left. */
+void proxy__session_release(struct session *s);
+
+/* The lws protocol callbacks (charger_side.c, csms_side.c). */
+int charger_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                          void *user, void *in, size_t len);
+int csms_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                       void *user, void *in, size_t len);
+
+/* The upstream socket (csms_side.c). */
+void csms_side_connect(struct session *s);
+void csms_side_close(struct session *s, uint16_t code);
+int csms_side_parse_url(const char *url, struct upstream_url *out);
+
+/* Smart charging (smart_charging.c). */
+/* A new socket of the charger: its abilities are asked again. */
+void smart_reset(struct session *s);
+/* Sends whatever limit differs from what the charger has. */
+void smart_send(struct session *s);
+/* A CSMS limit of a charger in A (a limit in W over its phases and voltage). */
+double smart_to_amps(const struct proxy *p, const char *charger, char unit, double limit, int phases);
+/* A CALL the charger sent (already forwarded): what the balancer needs from it. */
+void smart_charger_call(struct session *s, const struct frame *f);
+/* The CSMS answered one of the charger's CALLs. */
+void smart_csms_answer(struct session *s, const struct pending_call *call, const struct frame *f);
+/* A CALL from the CSMS for the charger; true when the gateway answered it itself. */
+bool smart_csms_call(struct session *s, const struct frame *f);
+
+/* The relay between them (relay.c). */
+void relay_from_charger(struct session *s, const char *msg, size_t len);
+void relay_from_csms(struct session *s, const char *msg, size_t len);
+/* Answers a CALL on this link with a CALLERROR. */
+void relay_send_error(struct session *s, struct link *to, const char *id,
+                      const char *code, const char *description);
+
+#endif
