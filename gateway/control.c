@@ -1,0 +1,315 @@
+#include "control.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "proxy.h"
+
+/* A limit "changes" when it moves by at least this much (the 0.1 A grid). */
+#define CONTROL__EPS_A 0.05
+/* The schedule timer is re-armed at least this often, so that a clock or
+ * daylight-saving change is caught up with. */
+#define CONTROL__SCHEDULE_MAX_MS (3600 * 1000)
+
+static int control__grow(struct control *c, size_t n_conn, size_t n_chargers)
+{
+    if (n_conn <= c->cap && n_chargers <= c->cap_chargers)
+        return 0;
+    size_t cap = n_conn > c->cap ? n_conn * 2 : c->cap;
+    size_t capc = n_chargers > c->cap_chargers ? n_chargers * 2 : c->cap_chargers;
+    size_t scratch = balancer_scratch_size(cap, capc);
+    if (scratch == SIZE_MAX)
+        return -ENOMEM;
+    struct balancer_connector *in = realloc(c->in, cap * sizeof(*in));
+    if (in)
+        c->in = in;
+    struct balancer_allocation *out = realloc(c->out, cap * sizeof(*out));
+    if (out)
+        c->out = out;
+    uint32_t *owner = realloc(c->conn_charger, cap * sizeof(*owner));
+    if (owner)
+        c->conn_charger = owner;
+    struct balancer_charger *ch = realloc(c->chargers, capc * sizeof(*ch));
+    if (ch)
+        c->chargers = ch;
+    struct balancer_charger_sum *sums = realloc(c->sums, capc * sizeof(*sums));
+    if (sums)
+        c->sums = sums;
+    void *mem = realloc(c->scratch, scratch ? scratch : 1);
+    if (mem)
+        c->scratch = mem;
+    if (!in || !out || !owner || !ch || !sums || !mem)
+        return -ENOMEM;
+    c->cap = cap;
+    c->cap_chargers = capc;
+    return 0;
+}
+
+static int control__minute_of_day(int *second)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm); /* TZ is the site's time zone (gateway.c) */
+    *second = tm.tm_sec;
+    return tm.tm_hour * 60 + tm.tm_min;
+}
+
+static void control__budget(struct control *c, struct balancer_budget *budget)
+{
+    const struct config *cfg = c->cfg;
+    struct balancer_site bs;
+    balancer_site_init(&bs);
+    bs.voltage_v = cfg->site.voltage_v;
+    bs.cap_kw[BALANCER_SRC_CONFIG] = cfg->site.grid_limit_kw;
+    bs.phase_cap_a[BALANCER_SRC_CONFIG] = cfg->site.phase_limit_a;
+    bs.margin_kw = cfg->site.margin_kw;
+    int second;
+    int entry = balancer_tod_pick(c->tod, cfg->site.n_schedule, control__minute_of_day(&second));
+    if (entry >= 0) {
+        bs.cap_kw[BALANCER_SRC_SCHEDULE] = c->tod[entry].cap_kw;
+        bs.phase_cap_a[BALANCER_SRC_SCHEDULE] = c->tod[entry].phase_a;
+    }
+    balancer_budget(&bs, budget);
+}
+
+static double control__min(double a, double b)
+{
+    return isnan(a) ? b : isnan(b) ? a : fmin(a, b);
+}
+
+/* Fills the balancer's input from the site; returns the connector count. */
+static size_t control__input(struct control *c)
+{
+    struct site *site = c->site;
+    size_t n = 0;
+    for (size_t i = 0; i < site->n_chargers; i++) {
+        const struct site_charger *ch = &site->chargers[i];
+        const struct config_charger *cc = ch->cfg;
+        c->chargers[i].max_a = ch->csms_max_a;
+        /* A charger the gateway cannot steer right now draws what it likes:
+         * count it at its maximum, never at the best case. */
+        bool steered = ch->online && ch->ready && ch->smart && ch->following != 0;
+        for (int k = 0; k < cc->connectors; k++, n++) {
+            const struct site_connector *sc = &ch->conn[k];
+            struct balancer_connector *b = &c->in[n];
+            balancer_connector_init(b);
+            b->key = (uint32_t)n;
+            b->charger = (uint32_t)i;
+            b->state = sc->state;
+            b->phases = cc->phases;
+            b->phase = cc->phases == 1 && cc->phase >= CONFIG_PHASE_L1
+                           ? (enum balancer_phase)(cc->phase - CONFIG_PHASE_L1) : BALANCER_L1;
+            b->priority = cc->priority;
+            b->arrival = sc->arrival_s;
+            b->min_a = cc->min_current_a;
+            b->max_a = cc->max_current_a;
+            memcpy(b->measured_a, sc->measured_a, sizeof(b->measured_a));
+            b->csms_limit_a = control__min(sc->csms_limit_a, ch->csms_all_a);
+            b->ev_min_a = sc->ev_min_a;
+            b->ev_max_a = sc->ev_max_a;
+            if (!steered) {
+                if (ch->ready && !ch->smart)
+                    b->no_smart_charging = true;
+                else
+                    b->not_following = true;
+            }
+            c->conn_charger[n] = (uint32_t)i;
+        }
+    }
+    return n;
+}
+
+/* What to tell a charger now for one of its limits: decreases at once,
+ * increases above the deadband once the interval has passed, else what it has. */
+static double control__next(double want, double sent, bool increase_due, double deadband,
+                            bool *held, bool *increased)
+{
+    if (isnan(sent) || want < sent - CONTROL__EPS_A)
+        return want;
+    if (want - sent > deadband + CONTROL__EPS_A / 2) {
+        if (increase_due) {
+            *increased = true;
+            return want;
+        }
+        *held = true;
+    }
+    return sent;
+}
+
+static void control__increase_due(uv_timer_t *t)
+{
+    control_request(t->data);
+}
+
+/* Sends each steerable charger what the allocation gives it, with hysteresis. */
+static void control__apply(struct control *c, size_t n_conn)
+{
+    const struct config *cfg = c->cfg;
+    struct site *site = c->site;
+    uint64_t now = uv_now(c->loop);
+    uint64_t interval = (uint64_t)cfg->balancer.increase_interval_s * 1000;
+    uint64_t next_due = UINT64_MAX;
+    size_t base = 0;
+
+    for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].cfg->connectors, i++) {
+        struct site_charger *ch = &site->chargers[i];
+        int nc = ch->cfg->connectors;
+        if (!ch->online || !ch->ready || !ch->smart)
+            continue;
+        bool due = ch->last_increase_ms == 0 || now - ch->last_increase_ms >= interval;
+        bool held = false, increased = false, changed = false;
+        double total = 0, conn[SITE_MAX_CONNECTORS];
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            total = fmax(total, c->sums[i].limit_a[p]);
+        double send_total = control__next(total, ch->sent_a, due, cfg->balancer.deadband_a,
+                                          &held, &increased);
+        changed |= isnan(ch->sent_a) || fabs(send_total - ch->sent_a) >= CONTROL__EPS_A;
+        for (int k = 0; k < nc; k++) {
+            conn[k] = control__next(c->out[base + (size_t)k].limit_a, ch->conn[k].sent_a, due,
+                                    cfg->balancer.deadband_a, &held, &increased);
+            changed |= isnan(ch->conn[k].sent_a) || fabs(conn[k] - ch->conn[k].sent_a) >= CONTROL__EPS_A;
+        }
+        if (held && ch->last_increase_ms + interval < next_due)
+            next_due = ch->last_increase_ms + interval;
+        if (!changed)
+            continue;
+        if (proxy_set_limits(c->proxy, ch->id, send_total, conn, (size_t)nc) < 0)
+            continue;
+        ch->sent_a = send_total;
+        for (int k = 0; k < nc; k++)
+            ch->conn[k].sent_a = conn[k];
+        if (increased)
+            ch->last_increase_ms = now;
+    }
+    (void)n_conn;
+    if (next_due != UINT64_MAX)
+        uv_timer_start(&c->increase, control__increase_due, next_due > now ? next_due - now : 0, 0);
+}
+
+static void control__run(uv_timer_t *t)
+{
+    struct control *c = t->data;
+    struct site *site = c->site;
+    size_t n_conn = 0;
+    for (size_t i = 0; i < site->n_chargers; i++)
+        n_conn += (size_t)site->chargers[i].cfg->connectors;
+    if (control__grow(c, n_conn, site->n_chargers) < 0) {
+        log_error("control", "out of memory connectors=%zu", n_conn);
+        return;
+    }
+    struct balancer_input in = {
+        .connectors = c->in,
+        .n_connectors = control__input(c),
+        .chargers = c->chargers,
+        .n_chargers = site->n_chargers,
+        .voltage_v = c->cfg->site.voltage_v,
+        .headroom_a = c->cfg->balancer.headroom_a,
+    };
+    control__budget(c, &in.budget);
+    struct balancer_output out = { .connectors = c->out, .chargers = c->sums };
+    int rc = balancer_allocate(&in, &out, c->scratch, balancer_scratch_size(c->cap, c->cap_chargers));
+    if (rc < 0) {
+        log_error("control", "allocation failed: %s connector=%zu", balancer_strerror(rc),
+                  out.summary.invalid_index);
+        return;
+    }
+    const struct balancer_summary *sum = &out.summary;
+    log_debug("control", "allocation budget_w=%.0f used_w=%.0f binding=%s active=%zu paused=%zu",
+              in.budget.total_w, sum->used_w, balancer_binding_name(sum->binding), sum->n_active,
+              sum->n_paused);
+    if (sum->overcommitted)
+        log_warn("control", "chargers the gateway cannot steer alone exceed the budget used_w=%.0f budget_w=%.0f",
+                 sum->used_w, in.budget.total_w);
+    control__apply(c, n_conn);
+}
+
+void control_request(struct control *c)
+{
+    if (!uv_is_active((uv_handle_t *)&c->soon))
+        uv_timer_start(&c->soon, control__run, 0, 0);
+}
+
+static void control__changed(void *ctx)
+{
+    control_request(ctx);
+}
+
+static void control__schedule_cb(uv_timer_t *t);
+
+static void control__arm_schedule(struct control *c)
+{
+    size_t n = c->cfg->site.n_schedule;
+    if (n == 0)
+        return;
+    int second;
+    int now = control__minute_of_day(&second);
+    int next = balancer_tod_next_boundary(c->tod, n, now);
+    int minutes = (next - now + 1440) % 1440;
+    if (minutes == 0)
+        minutes = 1440;
+    /* Wake a little after the boundary minute has begun. */
+    uint64_t ms = ((uint64_t)minutes * 60 - (uint64_t)second) * 1000 + 100;
+    uv_timer_start(&c->schedule, control__schedule_cb,
+                   ms < CONTROL__SCHEDULE_MAX_MS ? ms : CONTROL__SCHEDULE_MAX_MS, 0);
+}
+
+static void control__schedule_cb(uv_timer_t *t)
+{
+    struct control *c = t->data;
+    int second;
+    int minute = control__minute_of_day(&second);
+    int entry = balancer_tod_pick(c->tod, c->cfg->site.n_schedule, minute);
+    log_info("control", "time-of-day check minute=%d entry=%d", minute, entry);
+    control_request(c);
+    control__arm_schedule(c);
+}
+
+void control_start(struct control *c, uv_loop_t *loop, struct site *site, struct proxy *proxy,
+                   const struct config *cfg)
+{
+    memset(c, 0, sizeof(*c));
+    c->loop = loop;
+    c->site = site;
+    c->proxy = proxy;
+    c->cfg = cfg;
+    size_t n = cfg->site.n_schedule < CONTROL_MAX_TOD ? cfg->site.n_schedule : CONTROL_MAX_TOD;
+    for (size_t i = 0; i < n; i++) {
+        c->tod[i].from_min = cfg->site.schedule[i].from_min;
+        c->tod[i].to_min = cfg->site.schedule[i].to_min;
+        c->tod[i].cap_kw = cfg->site.schedule[i].grid_limit_kw;
+        c->tod[i].phase_a = cfg->site.schedule[i].phase_limit_a;
+    }
+    uv_timer_init(loop, &c->soon);
+    uv_timer_init(loop, &c->schedule);
+    uv_timer_init(loop, &c->increase);
+    c->soon.data = c->schedule.data = c->increase.data = c;
+    site->changed = control__changed;
+    site->changed_ctx = c;
+    control__arm_schedule(c);
+}
+
+static void control__closed(uv_handle_t *h)
+{
+    struct control *c = h->data;
+    if (--c->open_handles > 0)
+        return;
+    free(c->in);
+    free(c->out);
+    free(c->conn_charger);
+    free(c->chargers);
+    free(c->sums);
+    free(c->scratch);
+}
+
+void control_stop(struct control *c)
+{
+    c->site->changed = NULL;
+    c->open_handles = 3;
+    uv_close((uv_handle_t *)&c->soon, control__closed);
+    uv_close((uv_handle_t *)&c->schedule, control__closed);
+    uv_close((uv_handle_t *)&c->increase, control__closed);
+}

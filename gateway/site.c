@@ -1,0 +1,261 @@
+#include "site.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static void site__connector_init(struct site_connector *c)
+{
+    c->state = BALANCER_AVAILABLE;
+    c->arrival_s = NAN;
+    for (int p = 0; p < BALANCER_PHASES; p++)
+        c->measured_a[p] = NAN;
+    c->csms_limit_a = c->ev_min_a = c->ev_max_a = NAN;
+    c->sent_a = NAN;
+}
+
+static struct site_charger *site__add(struct site *site, const char *id,
+                                      const struct config_charger *cfg)
+{
+    if (site->n_chargers == site->cap_chargers) {
+        size_t cap = site->cap_chargers ? site->cap_chargers * 2 : 16;
+        struct site_charger *grown = realloc(site->chargers, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        site->chargers = grown;
+        site->cap_chargers = cap;
+    }
+    struct site_charger *ch = &site->chargers[site->n_chargers++];
+    memset(ch, 0, sizeof(*ch));
+    snprintf(ch->id, sizeof(ch->id), "%s", id);
+    ch->cfg = cfg;
+    ch->following = -1;
+    ch->csms_max_a = ch->csms_all_a = ch->sent_a = NAN;
+    for (int i = 0; i < SITE_MAX_CONNECTORS; i++)
+        site__connector_init(&ch->conn[i]);
+    return ch;
+}
+
+int site_init(struct site *site, uv_loop_t *loop, const struct config *cfg)
+{
+    memset(site, 0, sizeof(*site));
+    site->cfg = cfg;
+    site->loop = loop;
+    for (size_t i = 0; i < cfg->n_chargers; i++)
+        if (!site__add(site, cfg->chargers[i].id, &cfg->chargers[i]))
+            return -ENOMEM;
+    return 0;
+}
+
+void site_free(struct site *site)
+{
+    free(site->chargers);
+    memset(site, 0, sizeof(*site));
+}
+
+struct site_charger *site_find(struct site *site, const char *id)
+{
+    /* Chargers are looked up per observed frame; a site has at most a few
+     * thousand, and most frames are not observed at all. */
+    for (size_t i = 0; i < site->n_chargers; i++)
+        if (strcmp(site->chargers[i].id, id) == 0)
+            return &site->chargers[i];
+    return NULL;
+}
+
+static void site__changed(struct site *site)
+{
+    if (site->changed)
+        site->changed(site->changed_ctx);
+}
+
+static bool site__active(enum balancer_state s)
+{
+    return s == BALANCER_PREPARING || s == BALANCER_CHARGING || s == BALANCER_SUSPENDED_EV ||
+           s == BALANCER_SUSPENDED_EVSE;
+}
+
+static enum balancer_state site__state(enum ocpp_status st)
+{
+    switch (st) {
+    case OCPP_ST_PREPARING:      return BALANCER_PREPARING;
+    case OCPP_ST_OCCUPIED:       return BALANCER_PREPARING; /* 2.0.1: a car, charging or not */
+    case OCPP_ST_CHARGING:       return BALANCER_CHARGING;
+    case OCPP_ST_SUSPENDED_EV:   return BALANCER_SUSPENDED_EV;
+    case OCPP_ST_SUSPENDED_EVSE: return BALANCER_SUSPENDED_EVSE;
+    case OCPP_ST_FINISHING:      return BALANCER_FINISHING;
+    case OCPP_ST_UNAVAILABLE:    return BALANCER_UNAVAILABLE;
+    case OCPP_ST_FAULTED:        return BALANCER_FAULTED;
+    default:                     return BALANCER_AVAILABLE;
+    }
+}
+
+static void site__set_state(struct site *site, struct site_charger *ch, struct site_connector *c,
+                            enum balancer_state st)
+{
+    if (!site__active(c->state) && site__active(st))
+        c->arrival_s = (double)uv_now(site->loop) / 1000.0;
+    if (!site__active(st)) {
+        c->arrival_s = NAN;
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            c->measured_a[p] = NAN;
+        c->ev_min_a = c->ev_max_a = NAN;
+    }
+    if (c->state != st)
+        log_debug("site", "connector state charger=%s connector=%td state=%d", ch->id,
+                  c - ch->conn + 1, (int)st);
+    c->state = st;
+}
+
+static void site__meter(const struct site *site, const struct site_charger *ch,
+                        struct site_connector *c, const struct ocpp_observation *o)
+{
+    bool any = false;
+    for (int p = 0; p < BALANCER_PHASES; p++)
+        any |= !isnan(o->current_a[p]);
+    if (any) {
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            c->measured_a[p] = o->current_a[p];
+    } else if (!isnan(o->power_w)) {
+        /* Power only: spread it over the phases the charger uses. */
+        double a = o->power_w / (site->cfg->site.voltage_v * ch->cfg->phases);
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            c->measured_a[p] = p < ch->cfg->phases ? a : NAN;
+    }
+}
+
+static void site__observed(void *ctx, const char *id, const struct ocpp_observation *o)
+{
+    struct site *site = ctx;
+    struct site_charger *ch = site_find(site, id);
+    if (!ch)
+        return;
+    int n = ch->cfg->connectors;
+    if (o->connector == 0 && o->kind == OCPP_OBS_STATUS) {
+        /* The charger as a whole: only a fault or unavailability says anything
+         * about its connectors. */
+        if (o->status == OCPP_ST_FAULTED || o->status == OCPP_ST_UNAVAILABLE) {
+            for (int i = 0; i < n; i++)
+                site__set_state(site, ch, &ch->conn[i], site__state(o->status));
+            site__changed(site);
+        }
+        return;
+    }
+    int k = o->connector;
+    /* 2.0.1 names the EVSE only in a transaction's first event, and a 1.6
+     * StopTransaction never: find the connector by its transaction. */
+    for (int i = 0; k < 1 && o->transaction_id[0] && i < n; i++)
+        if (strcmp(ch->conn[i].tx_id, o->transaction_id) == 0)
+            k = i + 1;
+    if (k < 1 || k > n)
+        return;
+    struct site_connector *c = &ch->conn[k - 1];
+    if (o->kind == OCPP_OBS_TX_START && o->transaction_id[0])
+        snprintf(c->tx_id, sizeof(c->tx_id), "%s", o->transaction_id);
+    switch (o->kind) {
+    case OCPP_OBS_STATUS:
+    case OCPP_OBS_TX_UPDATE:
+        if (o->status != OCPP_ST_UNKNOWN)
+            site__set_state(site, ch, c, site__state(o->status));
+        site__meter(site, ch, c, o);
+        break;
+    case OCPP_OBS_TX_START:
+        if (!site__active(c->state))
+            site__set_state(site, ch, c, BALANCER_CHARGING);
+        site__meter(site, ch, c, o);
+        break;
+    case OCPP_OBS_TX_STOP:
+        site__set_state(site, ch, c, o->status != OCPP_ST_UNKNOWN ? site__state(o->status)
+                                                                  : BALANCER_FINISHING);
+        c->tx_id[0] = '\0';
+        break;
+    case OCPP_OBS_METER:
+        site__meter(site, ch, c, o);
+        break;
+    case OCPP_OBS_EV_NEEDS:
+        c->ev_min_a = o->ev_min_a;
+        c->ev_max_a = o->ev_max_a;
+        break;
+    default:
+        return;
+    }
+    site__changed(site);
+}
+
+static void site__charger_link(void *ctx, const char *id, bool up)
+{
+    struct site *site = ctx;
+    struct site_charger *ch = site_find(site, id);
+    if (!ch && up) {
+        if (!site->cfg->listen.allow_unknown_chargers)
+            return;
+        ch = site__add(site, id, &site->cfg->charger_defaults);
+        if (!ch) {
+            log_error("site", "out of memory charger=%s", id);
+            return;
+        }
+    }
+    if (!ch)
+        return;
+    ch->online = up;
+    ch->ready = false;
+    ch->following = -1;
+    if (up) {
+        /* A new socket: whatever the gateway sent before is sent again. */
+        ch->sent_a = NAN;
+        for (int i = 0; i < SITE_MAX_CONNECTORS; i++)
+            ch->conn[i].sent_a = NAN;
+    }
+    site__changed(site);
+}
+
+static void site__ready(void *ctx, const char *id, const struct proxy_charging *how)
+{
+    struct site *site = ctx;
+    struct site_charger *ch = site_find(site, id);
+    if (!ch)
+        return;
+    ch->ready = true;
+    ch->smart = how->smart;
+    site__changed(site);
+}
+
+static void site__csms_limit(void *ctx, const char *id, int connector, double limit_a)
+{
+    struct site *site = ctx;
+    struct site_charger *ch = site_find(site, id);
+    if (!ch)
+        return;
+    if (connector == 0)
+        ch->csms_max_a = limit_a;
+    else if (connector < 0)
+        ch->csms_all_a = limit_a;
+    else if (connector <= ch->cfg->connectors)
+        ch->conn[connector - 1].csms_limit_a = limit_a;
+    log_info("site", "CSMS limit charger=%s connector=%d limit_a=%.1f", id, connector, limit_a);
+    site__changed(site);
+}
+
+static void site__following(void *ctx, const char *id, bool following, const char *why)
+{
+    struct site *site = ctx;
+    struct site_charger *ch = site_find(site, id);
+    if (!ch)
+        return;
+    ch->following = following;
+    site__changed(site);
+}
+
+void site_observer(struct site *site, struct proxy_observer *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->ctx = site;
+    out->charger_link = site__charger_link;
+    out->observed = site__observed;
+    out->ready = site__ready;
+    out->csms_limit = site__csms_limit;
+    out->following = site__following;
+}
