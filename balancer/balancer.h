@@ -11,6 +11,8 @@
  *      first in priority then arrival order (those that do not fit are paused
  *      at 0 A), the rest by water-filling up to each connector's max, with
  *      unused current lent by cars that draw less than they are offered.
+ *      Priority orders the minimums only: what is left is shared equally
+ *      among all (max-min fair: equal currents, each up to its own max).
  *
  * Units: currents in A per phase (AC), power in W, voltage phase-to-neutral.
  * A three-phase connector at I A draws I on each of L1, L2 and L3; a
@@ -73,8 +75,8 @@ struct balancer_budget {
 void balancer_site_init(struct balancer_site *site);
 
 /* Computes the EV budget from the site's limits and meters; 0, or -EINVAL if
- * the voltage is not a positive number. A negative cap counts as 0 (fail-safe),
- * an infinite one as not set. */
+ * the voltage is not a positive number (out is then a zero budget: fail-safe).
+ * A negative cap counts as 0, an infinite one as not set. */
 int balancer_budget(const struct balancer_site *site, struct balancer_budget *out);
 
 /* A budget with no limit at all (every field INFINITY): for tests and callers
@@ -139,7 +141,9 @@ enum balancer_state {
 
 enum balancer_phase { BALANCER_L1 = 0, BALANCER_L2 = 1, BALANCER_L3 = 2 };
 
-/* One connector. Call balancer_connector_init() first. */
+/* One connector. Call balancer_connector_init() first. A connector without
+ * a car that still shows a measured draw is counted at that draw (the meter
+ * or the state is a moment behind: it is drawing either way). */
 struct balancer_connector {
     uint32_t key;                   /* the caller's id; breaks ties in arrival order */
     uint32_t charger;               /* index into balancer_input.chargers */
@@ -148,13 +152,15 @@ struct balancer_connector {
     enum balancer_phase phase;      /* for phases == 1: the site phase it is wired to */
     int32_t priority;               /* higher gets its minimum first */
     double arrival;                 /* earlier gets its minimum first; NAN: last */
-    double min_a;                   /* below this it cannot charge (6 A usually); >= 0 */
+    double min_a;                   /* below this it cannot charge (6 A usually); >= 0.
+                                       0: never paused for room, may get 0 A (AT_MIN) */
     double max_a;                   /* its rating; finite, >= 0 */
     double measured_a[BALANCER_PHASES]; /* draw per phase; NAN: unknown. The highest is used */
     double csms_limit_a;            /* a limit the CSMS set for it; NAN: none */
     double ev_min_a;                /* the EV's own minimum (NotifyEVChargingNeeds); NAN: unknown */
     double ev_max_a;                /* the EV's own maximum; NAN: unknown */
-    bool not_following;             /* ignores our limits: counted at max(max_a, draw) */
+    bool not_following;             /* ignores our limits: counted at max(max_a, draw), first,
+                                       whatever its priority; limit_a: max_a, floored */
     bool no_smart_charging;         /* cannot take limits at all: counted likewise */
 };
 
@@ -171,8 +177,12 @@ struct balancer_input {
     size_t n_chargers;
     struct balancer_budget budget;  /* from balancer_budget(); NAN or < 0 counts as 0 */
     double voltage_v;               /* phase-to-neutral, for the total (W) budget */
-    double headroom_a;              /* lending: a car drawing less than offered - headroom
-                                       gets draw + headroom. NAN: no lending */
+    double headroom_a;              /* lending: a CHARGING car with a known draw gets at most
+                                       max(its min, draw + headroom_a), floored to 0.1 A;
+                                       the rest goes to the others. Stateless: as it draws
+                                       more it gets up to headroom_a more per run. A caller
+                                       wanting a grace period after a start passes its
+                                       measured_a as NAN. NAN here: no lending */
 };
 
 /* Why a connector got what it got. */

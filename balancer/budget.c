@@ -95,8 +95,18 @@ static double balancer__available(double cap, double other, double margin)
 int balancer_budget(const struct balancer_site *site, struct balancer_budget *out)
 {
     double v = site->voltage_v;
-    if (!isfinite(v) || v <= 0)
+    if (!isfinite(v) || v <= 0) {
+        /* Fail safe even for a caller that does not check: nothing for EVs. */
+        for (int p = 0; p < BALANCER_PHASES; p++) {
+            out->phase_a[p] = 0;
+            out->phase_source[p] = BALANCER_SRC_NONE;
+            out->other_a[p] = 0;
+        }
+        out->total_w = 0;
+        out->total_source = BALANCER_SRC_NONE;
+        out->other_w = 0;
         return -EINVAL;
+    }
 
     double margin_w = balancer__or_zero(site->margin_kw) * 1000.0;
     if (margin_w < 0)

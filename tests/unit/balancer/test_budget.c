@@ -241,9 +241,13 @@ TEST(bad_voltage)
     struct balancer_site s = site_230();
     struct balancer_budget b;
     double bad[] = { 0, -230, NAN, INFINITY };
+    s.cap_kw[BALANCER_SRC_CONFIG] = 100;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s.voltage_v = bad[i];
+        memset(&b, 0x7f, sizeof b); /* garbage, as on a caller's stack */
         ASSERT_EQ(balancer_budget(&s, &b), -EINVAL);
+        /* Fail-safe even if the caller ignores the error: nothing for EVs. */
+        ASSERT(b.total_w == 0 && b.phase_a[0] == 0 && b.phase_a[1] == 0 && b.phase_a[2] == 0);
     }
 }
 
