@@ -68,12 +68,14 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
     bs.phase_cap_a[BALANCER_SRC_CONFIG] = cfg->site.phase_limit_a;
     bs.margin_kw = cfg->site.margin_kw;
     int second;
-    int entry = balancer_tod_pick(c->tod, cfg->site.n_schedule, control__minute_of_day(&second));
+    int entry = balancer_tod_pick(c->tod, c->n_tod, control__minute_of_day(&second));
     if (entry >= 0) {
         bs.cap_kw[BALANCER_SRC_SCHEDULE] = c->tod[entry].cap_kw;
         bs.phase_cap_a[BALANCER_SRC_SCHEDULE] = c->tod[entry].phase_a;
     }
-    balancer_budget(&bs, budget);
+    /* On an invalid input the budget is zero: nobody charges rather than too much. */
+    if (balancer_budget(&bs, budget) < 0)
+        log_error("control", "invalid site limits, pausing every charger");
 }
 
 static double control__min(double a, double b)
@@ -123,20 +125,21 @@ static size_t control__input(struct control *c)
     return n;
 }
 
-/* What to tell a charger now for one of its limits: decreases at once,
- * increases above the deadband once the interval has passed, else what it has. */
-static double control__next(double want, double sent, bool increase_due, double deadband,
-                            bool *held, bool *increased)
+/* What to tell a charger now for one of its limits: decreases (and first
+ * limits) at once; increases above the deadband only when allowed, else what
+ * it has (*deferred when the interval alone held it back). */
+static double control__next(double want, double sent, bool allowed, bool interval_due,
+                            double deadband, bool *deferred, bool *increased)
 {
     if (isnan(sent) || want < sent - CONTROL__EPS_A)
         return want;
-    if (want - sent > deadband + CONTROL__EPS_A / 2) {
-        if (increase_due) {
-            *increased = true;
-            return want;
-        }
-        *held = true;
+    if (want - sent <= deadband + CONTROL__EPS_A / 2)
+        return sent;
+    if (allowed && interval_due) {
+        *increased = true;
+        return want;
     }
+    *deferred |= allowed && !interval_due;
     return sent;
 }
 
@@ -145,47 +148,85 @@ static void control__increase_due(uv_timer_t *t)
     control_request(t->data);
 }
 
+static bool control__steerable(const struct site_charger *ch)
+{
+    return ch->online && ch->ready && ch->smart;
+}
+
+static double control__charger_total(const struct control *c, size_t i)
+{
+    double total = 0;
+    for (int p = 0; p < BALANCER_PHASES; p++)
+        total = fmax(total, c->sums[i].limit_a[p]);
+    return total;
+}
+
+/* Whether some charger must go down now, or has not yet confirmed that it
+ * did: then no charger goes up in this run, so that the site never passes
+ * its cap because one charger rose before another fell. */
+static bool control__decreasing(const struct control *c)
+{
+    const struct site *site = c->site;
+    size_t base = 0;
+    for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].cfg->connectors, i++) {
+        const struct site_charger *ch = &site->chargers[i];
+        if (!control__steerable(ch))
+            continue;
+        if (ch->unsettled || control__charger_total(c, i) < ch->sent_a - CONTROL__EPS_A)
+            return true;
+        for (int k = 0; k < ch->cfg->connectors; k++)
+            if (c->out[base + (size_t)k].limit_a < ch->conn[k].sent_a - CONTROL__EPS_A)
+                return true;
+    }
+    return false;
+}
+
 /* Sends each steerable charger what the allocation gives it, with hysteresis. */
-static void control__apply(struct control *c, size_t n_conn)
+static void control__apply(struct control *c)
 {
     const struct config *cfg = c->cfg;
     struct site *site = c->site;
     uint64_t now = uv_now(c->loop);
     uint64_t interval = (uint64_t)cfg->balancer.increase_interval_s * 1000;
+    double deadband = cfg->balancer.deadband_a;
+    bool allowed = !control__decreasing(c);
     uint64_t next_due = UINT64_MAX;
     size_t base = 0;
 
     for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].cfg->connectors, i++) {
         struct site_charger *ch = &site->chargers[i];
         int nc = ch->cfg->connectors;
-        if (!ch->online || !ch->ready || !ch->smart)
+        if (!control__steerable(ch))
             continue;
         bool due = ch->last_increase_ms == 0 || now - ch->last_increase_ms >= interval;
-        bool held = false, increased = false, changed = false;
-        double total = 0, conn[SITE_MAX_CONNECTORS];
-        for (int p = 0; p < BALANCER_PHASES; p++)
-            total = fmax(total, c->sums[i].limit_a[p]);
-        double send_total = control__next(total, ch->sent_a, due, cfg->balancer.deadband_a,
-                                          &held, &increased);
-        changed |= isnan(ch->sent_a) || fabs(send_total - ch->sent_a) >= CONTROL__EPS_A;
+        bool deferred = false, increased = false, decreased = false;
+        double total = control__next(control__charger_total(c, i), ch->sent_a, allowed, due,
+                                     deadband, &deferred, &increased);
+        double conn[SITE_MAX_CONNECTORS];
+        bool changed = isnan(ch->sent_a) || fabs(total - ch->sent_a) >= CONTROL__EPS_A;
+        decreased |= total < ch->sent_a - CONTROL__EPS_A;
         for (int k = 0; k < nc; k++) {
-            conn[k] = control__next(c->out[base + (size_t)k].limit_a, ch->conn[k].sent_a, due,
-                                    cfg->balancer.deadband_a, &held, &increased);
-            changed |= isnan(ch->conn[k].sent_a) || fabs(conn[k] - ch->conn[k].sent_a) >= CONTROL__EPS_A;
+            double sent = ch->conn[k].sent_a;
+            conn[k] = control__next(c->out[base + (size_t)k].limit_a, sent, allowed, due, deadband,
+                                    &deferred, &increased);
+            changed |= isnan(sent) || fabs(conn[k] - sent) >= CONTROL__EPS_A;
+            decreased |= conn[k] < sent - CONTROL__EPS_A;
         }
-        if (held && ch->last_increase_ms + interval < next_due)
+        if (deferred && ch->last_increase_ms + interval < next_due)
             next_due = ch->last_increase_ms + interval;
         if (!changed)
             continue;
-        if (proxy_set_limits(c->proxy, ch->id, send_total, conn, (size_t)nc) < 0)
+        int profiles = proxy_set_limits(c->proxy, ch->id, total, conn, (size_t)nc);
+        if (profiles < 0)
             continue;
-        ch->sent_a = send_total;
+        ch->profile_writes += (uint64_t)profiles;
+        ch->unsettled |= decreased && profiles > 0;
+        ch->sent_a = total;
         for (int k = 0; k < nc; k++)
             ch->conn[k].sent_a = conn[k];
         if (increased)
             ch->last_increase_ms = now;
     }
-    (void)n_conn;
     if (next_due != UINT64_MAX)
         uv_timer_start(&c->increase, control__increase_due, next_due > now ? next_due - now : 0, 0);
 }
@@ -224,7 +265,7 @@ static void control__run(uv_timer_t *t)
     if (sum->overcommitted)
         log_warn("control", "chargers the gateway cannot steer alone exceed the budget used_w=%.0f budget_w=%.0f",
                  sum->used_w, in.budget.total_w);
-    control__apply(c, n_conn);
+    control__apply(c);
 }
 
 void control_request(struct control *c)
@@ -242,12 +283,13 @@ static void control__schedule_cb(uv_timer_t *t);
 
 static void control__arm_schedule(struct control *c)
 {
-    size_t n = c->cfg->site.n_schedule;
-    if (n == 0)
+    if (c->n_tod == 0)
         return;
     int second;
     int now = control__minute_of_day(&second);
-    int next = balancer_tod_next_boundary(c->tod, n, now);
+    int next = balancer_tod_next_boundary(c->tod, c->n_tod, now);
+    if (next < 0)
+        return; /* only all-day entries: no boundary */
     int minutes = (next - now + 1440) % 1440;
     if (minutes == 0)
         minutes = 1440;
@@ -262,7 +304,7 @@ static void control__schedule_cb(uv_timer_t *t)
     struct control *c = t->data;
     int second;
     int minute = control__minute_of_day(&second);
-    int entry = balancer_tod_pick(c->tod, c->cfg->site.n_schedule, minute);
+    int entry = balancer_tod_pick(c->tod, c->n_tod, minute);
     log_info("control", "time-of-day check minute=%d entry=%d", minute, entry);
     control_request(c);
     control__arm_schedule(c);
@@ -276,8 +318,8 @@ void control_start(struct control *c, uv_loop_t *loop, struct site *site, struct
     c->site = site;
     c->proxy = proxy;
     c->cfg = cfg;
-    size_t n = cfg->site.n_schedule < CONTROL_MAX_TOD ? cfg->site.n_schedule : CONTROL_MAX_TOD;
-    for (size_t i = 0; i < n; i++) {
+    c->n_tod = cfg->site.n_schedule < CONTROL_MAX_TOD ? cfg->site.n_schedule : CONTROL_MAX_TOD;
+    for (size_t i = 0; i < c->n_tod; i++) {
         c->tod[i].from_min = cfg->site.schedule[i].from_min;
         c->tod[i].to_min = cfg->site.schedule[i].to_min;
         c->tod[i].cap_kw = cfg->site.schedule[i].grid_limit_kw;

@@ -27,6 +27,7 @@ struct control {
     uv_timer_t schedule;        /* the next time-of-day boundary */
     uv_timer_t increase;        /* the next held-back increase */
     struct balancer_tod_entry tod[CONTROL_MAX_TOD];
+    size_t n_tod;
     struct balancer_connector *in;
     struct balancer_charger *chargers;
     struct balancer_allocation *out;

@@ -203,6 +203,7 @@ static void site__charger_link(void *ctx, const char *id, bool up)
     ch->online = up;
     ch->ready = false;
     ch->following = -1;
+    ch->unsettled = false;
     if (up) {
         /* A new socket: whatever the gateway sent before is sent again. */
         ch->sent_a = NAN;
@@ -249,6 +250,16 @@ static void site__following(void *ctx, const char *id, bool following, const cha
     site__changed(site);
 }
 
+static void site__settled(void *ctx, const char *id)
+{
+    struct site *site = ctx;
+    struct site_charger *ch = site_find(site, id);
+    if (!ch || !ch->unsettled)
+        return;
+    ch->unsettled = false;
+    site__changed(site);
+}
+
 void site_observer(struct site *site, struct proxy_observer *out)
 {
     memset(out, 0, sizeof(*out));
@@ -258,4 +269,5 @@ void site_observer(struct site *site, struct proxy_observer *out)
     out->ready = site__ready;
     out->csms_limit = site__csms_limit;
     out->following = site__following;
+    out->settled = site__settled;
 }

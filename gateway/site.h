@@ -35,6 +35,8 @@ struct site_charger {
     double csms_all_a;                 /* the CSMS's TxDefault for every connector, NAN none */
     double sent_a;                     /* the charger-wide limit given, NAN none yet */
     uint64_t last_increase_ms;         /* when a limit of it last went up */
+    bool unsettled;                    /* a decrease is on its way: others wait */
+    uint64_t profile_writes;           /* profiles sent to it since the start */
     struct site_connector conn[SITE_MAX_CONNECTORS];
 };
 

@@ -48,7 +48,7 @@ int charger_calls_push(struct session *s, const char *id, const char *action,
                 s->calls_tail = fresh;
             /* The replaced CALL was never sent: its sender learns nothing new. */
             free(q);
-            return 0;
+            return 1;
         }
     }
     if (s->calls_len >= s->to_charger.max)

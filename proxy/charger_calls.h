@@ -17,7 +17,8 @@ struct session;
 
 /* Queues a CALL frame (whole text) for the charger. on_answer NULL means the
  * CSMS sent it and its answer goes back upstream. coalesce_key >= 0 replaces
- * a queued, unsent CALL with the same key. 0, -ENOBUFS or -ENOMEM. */
+ * a queued, unsent CALL with the same key. 0 when queued, 1 when it replaced
+ * one (whose callback will then never be called), -ENOBUFS or -ENOMEM. */
 int charger_calls_push(struct session *s, const char *id, const char *action,
                        const char *frame, size_t len, pending_cb on_answer, void *ctx,
                        int coalesce_key);

@@ -56,6 +56,8 @@ struct proxy_observer {
     void (*csms_limit)(void *ctx, const char *charger, int connector, double limit_a);
     /* Whether the charger accepts the gateway's limits (why: when it does not). */
     void (*following)(void *ctx, const char *charger, bool following, const char *why);
+    /* Every profile sent to the charger has been answered (or timed out). */
+    void (*settled)(void *ctx, const char *charger);
 };
 
 /* Creates the charger listener on ctx (created with explicit vhosts on loop). */
@@ -76,7 +78,8 @@ void proxy_set_observer(struct proxy *p, const struct proxy_observer *observer);
 /* The gateway's limits for a charger: charger_a for the charger as a whole,
  * and per connector (n of them) for multi-connector chargers, in A per phase.
  * Sent as charging profiles once the charger is ready; unchanged limits are
- * not sent again. -ENOENT when the charger is not connected. */
+ * not sent again. Returns how many profiles were sent (settled is reported
+ * once they are answered), or -ENOENT when the charger is not connected. */
 int proxy_set_limits(struct proxy *p, const char *charger, double charger_a,
                      const double *connector_a, size_t n);
 

@@ -56,6 +56,7 @@ struct smart_state {
     bool boot_refused;            /* the CSMS did not accept its BootNotification */
     struct proxy_charging how;
     int following;                /* 1, 0, or -1 not known yet */
+    int unanswered;               /* profiles sent and not answered yet */
     bool have_want;
     double want_charger_a;
     double want_connector_a[SESSION_MAX_CONNECTORS];
@@ -131,8 +132,8 @@ int csms_side_parse_url(const char *url, struct upstream_url *out);
 /* Smart charging (smart_charging.c). */
 /* A new socket of the charger: its abilities are asked again. */
 void smart_reset(struct session *s);
-/* Sends whatever limit differs from what the charger has. */
-void smart_send(struct session *s);
+/* Sends whatever limit differs from what the charger has; how many profiles. */
+int smart_send(struct session *s);
 /* A CSMS limit of a charger in A (a limit in W over its phases and voltage). */
 double smart_to_amps(const struct proxy *p, const char *charger, char unit, double limit, int phases);
 /* A CALL the charger sent (already forwarded): what the balancer needs from it. */

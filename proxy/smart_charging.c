@@ -86,7 +86,8 @@ static bool smart__differs(double want, double sent)
 
 static void smart__profile_answer(void *ctx, const struct pending_call *call, const struct frame *f);
 
-static void smart__send_one(struct session *s, int connector, enum ocpp_purpose purpose, double amps)
+/* Queues one profile; 1 when it is a new CALL, 0 when it replaced a queued one. */
+static int smart__send_one(struct session *s, int connector, enum ocpp_purpose purpose, double amps)
 {
     struct proxy *p = s->proxy;
     const struct smart_state *m = &s->smart;
@@ -102,38 +103,41 @@ static void smart__send_one(struct session *s, int connector, enum ocpp_purpose 
     };
     char payload[SMART__FRAME_MAX];
     int n = ocpp_write_set_profile(s->version, &prof, payload, sizeof(payload));
-    if (n < 0 || smart__call(s, "SetChargingProfile", payload, (size_t)n, smart__profile_answer,
-                             prof.profile_id) < 0) {
+    int rc = n < 0 ? n : smart__call(s, "SetChargingProfile", payload, (size_t)n,
+                                     smart__profile_answer, prof.profile_id);
+    if (rc < 0) {
         log_warn("proxy", "cannot queue a charging profile charger=%s connector=%d", s->id, connector);
-        return;
+        return 0;
     }
     p->stats.profile_writes++;
     log_info("proxy", "limit sent charger=%s connector=%d limit=%.1f unit=%c profile=%s", s->id,
              connector, prof.limit, prof.unit,
              purpose == OCPP_PURPOSE_CHARGER_MAX ? "charger_max" : "tx_default");
+    s->smart.unanswered += rc == 0;
+    return rc == 0;
 }
 
-void smart_send(struct session *s)
+int smart_send(struct session *s)
 {
     struct smart_state *m = &s->smart;
     if (m->phase != SMART_READY || !m->how.smart || !m->have_want)
-        return;
-    int n = s->cfg->connectors;
-    if (m->how.charger_max && smart__differs(m->want_charger_a, m->sent_charger_a)) {
-        smart__send_one(s, 0, OCPP_PURPOSE_CHARGER_MAX, m->want_charger_a);
-        m->sent_charger_a = m->want_charger_a;
-    }
-    if (!m->how.charger_max && n == 1 && smart__differs(m->want_charger_a, m->sent_charger_a)) {
-        /* TxDefault on connector 0 holds for every connector. */
-        smart__send_one(s, 0, OCPP_PURPOSE_TX_DEFAULT, m->want_charger_a);
+        return 0;
+    int n = s->cfg->connectors, sent = 0;
+    if (smart__differs(m->want_charger_a, m->sent_charger_a) && (m->how.charger_max || n == 1)) {
+        /* Without the charger-wide cap, TxDefault on connector 0 holds for
+         * every connector of a single-connector charger. */
+        sent += smart__send_one(s, 0, m->how.charger_max ? OCPP_PURPOSE_CHARGER_MAX
+                                                         : OCPP_PURPOSE_TX_DEFAULT,
+                                m->want_charger_a);
         m->sent_charger_a = m->want_charger_a;
     }
     for (int i = 0; n > 1 && i < n && i < SESSION_MAX_CONNECTORS; i++) {
         if (!smart__differs(m->want_connector_a[i], m->sent_connector_a[i]))
             continue;
-        smart__send_one(s, i + 1, OCPP_PURPOSE_TX_DEFAULT, m->want_connector_a[i]);
+        sent += smart__send_one(s, i + 1, OCPP_PURPOSE_TX_DEFAULT, m->want_connector_a[i]);
         m->sent_connector_a[i] = m->want_connector_a[i];
     }
+    return sent;
 }
 
 static void smart__following(struct session *s, bool following, const char *why)
@@ -152,6 +156,8 @@ static void smart__profile_answer(void *ctx, const struct pending_call *call, co
     struct smart_state *m = &s->smart;
     if (!s->down)
         return; /* the charger left; it is asked again when it is back */
+    if (m->unanswered > 0 && --m->unanswered == 0 && s->proxy->observer.settled)
+        s->proxy->observer.settled(s->proxy->observer.ctx, s->id);
 
     enum ocpp_reply reply = OCPP_REPLY_UNKNOWN;
     const char *why = "no answer";
@@ -343,6 +349,5 @@ int proxy_set_limits(struct proxy *p, const char *charger, double charger_a,
     m->want_charger_a = charger_a;
     for (size_t i = 0; i < n && i < SESSION_MAX_CONNECTORS; i++)
         m->want_connector_a[i] = connector_a[i];
-    smart_send(s);
-    return 0;
+    return smart_send(s);
 }
