@@ -184,10 +184,15 @@ static void charger__established(struct lws *wsi, struct charger_conn *c)
         log_info("proxy", "charger reconnected, replacing its old socket charger=%s", s->id);
         s->down->s = NULL;
         link_close(&s->down->link, LINK_CLOSE_NORMAL, false);
+        s->down = NULL;
         p->stats.chargers_connected--;
     }
-    /* CALLs of the old socket are answered to no one now. */
+    /* CALLs of the old socket are answered to no one now, and those still
+     * queued for it were made for it (perhaps in its OCPP version): the
+     * gateway makes its own again for the new socket. With no socket set,
+     * their callbacks know the answer is not the charger's. */
     p->stats.expired_calls += pending_abandon(&s->to_charger) + pending_abandon(&s->to_csms);
+    charger_calls_drop(s);
     c->s = s;
     s->down = c;
     p->stats.chargers_connected++;
