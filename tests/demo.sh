@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The demo site, all on 127.0.0.1: a simulated CSMS, the gateway on the example
+# config, and two simulated chargers (CP01 on OCPP 1.6J, CP02 on OCPP 2.0.1)
+# running charging sessions in a loop through the gateway.
+#
+#   tests/demo.sh [--duration SECONDS]     (Ctrl-C stops it; so does the duration)
+#
+# Builds build/ first when needed. Everything it starts is stopped on exit.
+set -euo pipefail
+
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+python=/usr/bin/python3
+duration=0
+
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="${2:?--duration needs seconds}"; shift 2 ;;
+    --duration=*) duration="${1#*=}"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "demo: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+csms_port=9100
+gw_port=9000
+for port in $csms_port $gw_port; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "demo: something already listens on 127.0.0.1:$port; stop it first" >&2
+    exit 1
+  fi
+done
+
+# --- build --------------------------------------------------------------------
+if [ ! -f "$root/build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$root/build"
+fi
+cmake --build "$root/build" -j 2 --target sitegate
+bin="$root/build/gateway/sitegate"
+
+# --- config: the example, with its state in a temporary directory --------------
+tmp="$(mktemp -d -t sitegate-demo.XXXXXX)"
+cfg="$tmp/sitegate.json"
+"$python" - "$root/config/sitegate.example.json" "$cfg" "$tmp/state" <<'EOF'
+import json, os, sys
+src, dst, state = sys.argv[1:]
+cfg = json.load(open(src))
+os.makedirs(state, exist_ok=True)
+cfg["state_dir"] = state
+cfg["log_level"] = "debug"          # one line per relayed message
+json.dump(cfg, open(dst, "w"), indent=2)
+EOF
+
+validate=()
+if [ ! -f "$root/tests/node_modules/ocpp-rpc/lib/schemas/ocpp1_6.json" ]; then
+  echo "demo: OCPP JSON schemas not installed (run tests/setup.sh): frames are not checked"
+  validate=(--no-validate)
+fi
+
+# --- processes ----------------------------------------------------------------
+pids=()
+gw_pid=""
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "demo: stopping"
+  if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
+    kill -TERM "$gw_pid" 2>/dev/null || true     # closes every socket with 1001
+  fi
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for _ in $(seq 50); do                          # up to 5 s, then SIGKILL
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() {  # wait_port PORT NAME PID: polls until it listens (10 s at most)
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || { echo "demo: $2 exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "demo: $2 did not listen on 127.0.0.1:$1 within 10 s" >&2
+  exit 1
+}
+
+cat <<EOF
+sitegate demo
+  simulated CSMS     ws://127.0.0.1:$csms_port/ocpp/<charger id>   (lines "csms   |")
+  sitegate           ws://127.0.0.1:$gw_port/ocpp/<charger id>   (lines "gateway|")
+  CP01 (OCPP 1.6J)   Boot, Status, Authorize, StartTransaction, MeterValues, StopTransaction
+  CP02 (OCPP 2.0.1)  Boot, Status, Authorize, TransactionEvent Started/Updated/Ended
+Each charger connects to the gateway, which opens one upstream socket per charger
+to the CSMS and relays every frame unchanged both ways: "CP01 ->" is a frame the
+charger sent, "CP01 <-" one the CSMS received from the gateway for CP01.
+Config: $cfg
+EOF
+echo
+
+"$python" -u "$root/tests/sim/csms.py" --port "$csms_port" "${validate[@]}" &
+pids+=($!)
+wait_port "$csms_port" "the simulated CSMS" "${pids[-1]}"
+
+"$bin" -c "$cfg" > >(sed -u 's/^/gateway| /') 2>&1 &
+gw_pid=$!
+pids+=("$gw_pid")
+wait_port "$gw_port" "sitegate" "$gw_pid"
+
+"$python" -u "$root/tests/sim/charger.py" --url "ws://127.0.0.1:$gw_port/ocpp" --id CP01 \
+  --ocpp 1.6 --sessions 0 --interval 0.5 --pause 3 "${validate[@]}" &
+pids+=($!)
+"$python" -u "$root/tests/sim/charger.py" --url "ws://127.0.0.1:$gw_port/ocpp" --id CP02 \
+  --ocpp 2.0.1 --sessions 0 --interval 0.5 --pause 3 "${validate[@]}" &
+pids+=($!)
+
+if [ "$duration" != 0 ]; then
+  sleep "$duration"           # the demo's own running time
+else
+  wait "$gw_pid" || true      # until Ctrl-C (or the gateway stops)
+  echo "demo: the gateway stopped"
+fi
