@@ -38,16 +38,19 @@ static void profile__reset(char *buf, size_t cap)
 }
 
 /* A 1.6 transactionId must be a JSON integer: decimal text without frills. */
+/* The canonical text of an integer, as the parser prints it back: no leading
+ * zeros, and no "-0" (which reads back as 0). */
 static bool profile__is_decimal_int(const char *s)
 {
     size_t n = 0;
+    bool negative = *s == '-';
 
-    if (*s == '-')
+    if (negative)
         s++;
     for (; s[n]; n++)
         if (s[n] < '0' || s[n] > '9')
             return false;
-    return n > 0 && n <= 15 && (s[0] != '0' || n == 1);
+    return n > 0 && n <= 15 && (s[0] != '0' || (n == 1 && !negative));
 }
 
 static int profile__check(enum ocpp_version v, const struct ocpp_limit_profile *p)

@@ -1035,6 +1035,9 @@ TEST(write_invalid)
     BAD(OCPP_16, (p.purpose = OCPP_PURPOSE_TX, p.connector = 1, strcpy(p.transaction_id, "a1")));
     BAD(OCPP_16, (p.purpose = OCPP_PURPOSE_TX, p.connector = 1, strcpy(p.transaction_id, "01")));
     BAD(OCPP_16, (p.purpose = OCPP_PURPOSE_TX, p.connector = 1, strcpy(p.transaction_id, "-")));
+    /* Found by fuzzing: "-0" was written as -0, which reads back as 0. */
+    BAD(OCPP_16, (p.purpose = OCPP_PURPOSE_TX, p.connector = 1, strcpy(p.transaction_id, "-0")));
+    BAD(OCPP_16, (p.purpose = OCPP_PURPOSE_TX, p.connector = 1, strcpy(p.transaction_id, "-01")));
     BAD(OCPP_201, (p.purpose = OCPP_PURPOSE_TX, p.connector = 1,
                    strcpy(p.transaction_id, "0123456789012345678901234567890123456")));
     BAD(OCPP_201, memset(p.transaction_id, 'x', sizeof p.transaction_id));
