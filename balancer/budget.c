@@ -155,20 +155,6 @@ double balancer_amps_to_watts(double amps, int phases, double voltage_v)
     return amps * voltage_v * (double)phases;
 }
 
-const char *balancer_source_name(enum balancer_source source)
-{
-    switch (source) {
-    case BALANCER_SRC_CONFIG: return "config";
-    case BALANCER_SRC_SCHEDULE: return "schedule";
-    case BALANCER_SRC_DR: return "demand_response";
-    case BALANCER_SRC_CSMS: return "csms";
-    case BALANCER_SRC_TRANSFORMER: return "transformer";
-    case BALANCER_SRC_NONE: return "none";
-    case BALANCER_SRC_COUNT: break;
-    }
-    return "unknown";
-}
-
 /* ---------------------------------------------------------- time of day -- */
 
 static int balancer__day_minute(int minute)
