@@ -29,6 +29,12 @@ _Static_assert(sizeof(enum config_unit) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_profile) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_tristate) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_meter_role) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_transport) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_parity) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_reg_function) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_reg_type) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_order) == sizeof(int), "enum size");
 
 static const struct config__name config__modes[] = {
     { "passthrough", CONFIG_MODE_PASSTHROUGH }, { "aggregate", CONFIG_MODE_AGGREGATE }, { 0 },
@@ -95,6 +101,11 @@ static const struct config__key config__site_keys[] = {
     KEY(struct config, "margin_kw", DBL, site.margin_kw, .min = 0, .max = 100000, .def = 0),
     KEY(struct config, "voltage_v", DBL, site.voltage_v, .min = 100, .max = 480, .def = 230),
     KEY(struct config, "schedule", CUSTOM, site.schedule, .parse = config__parse_schedule),
+    KEY(struct config, "meter_stale_s", INT, site.meter_stale_s, .min = 1, .max = 3600, .def = 10),
+    KEY(struct config, "other_load_max_kw", DBL, site.other_load_max_kw, .min = 0, .max = 100000,
+        .def = NAN),
+    KEY(struct config, "fallback_ev_kw", DBL, site.fallback_ev_kw, .min = 0, .max = 100000,
+        .def = NAN),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__site_keys);
@@ -212,6 +223,10 @@ static const struct config__key config__balancer_keys[] = {
     KEY(struct config, "profile_id", INT, balancer.profile_id, .min = 1, .max = 2147483647,
         .def = 1000),
     KEY(struct config, "stack_level", INT, balancer.stack_level, .min = -1, .max = 100, .def = -1),
+    KEY(struct config, "lease_s", INT, balancer.lease_s, .min = 0, .max = 86400, .def = 0),
+    KEY(struct config, "safe_limit_a", DBL, balancer.safe_limit_a, .min = 0, .max = 630, .def = 6),
+    KEY(struct config, "apply_window_s", INT, balancer.apply_window_s, .min = 1, .max = 600,
+        .def = 30),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__balancer_keys);
@@ -250,6 +265,10 @@ static const struct config__key config__root_keys[] = {
     KEY(struct config, "state_dir", STR, state_dir, .min = 1, .max = CONFIG__PATHNAME_MAX,
         .def_str = "/var/lib/sitegate"),
     KEY(struct config, "log_level", LOGLEVEL, log_level, .def = LOG_LVL_INFO),
+    /* template_dir before meters: a meter's template is read as it parses. */
+    KEY(struct config, "template_dir", STR, template_dir, .min = 1, .max = CONFIG__PATHNAME_MAX,
+        .check = config__check_dir),
+    KEY(struct config, "meters", CUSTOM, meters, .parse = config__parse_meters),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__root_keys);
@@ -497,6 +516,8 @@ void config_free(struct config *cfg)
     free(cfg->chargers);
     free(cfg->charger_index);
     free(cfg->state_dir);
+    free(cfg->template_dir);
+    config__free_meters(cfg->meters, cfg->n_meters);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -52,6 +52,93 @@ struct config_charger {
     enum config_tristate smart_charging;
 };
 
+/* --- meters (config_meters.c, config_registers.c) ------------------------ */
+
+#define CONFIG_METER_NAME_MAX 32
+#define CONFIG_METERS_MAX 32
+#define CONFIG_DERATING_MAX 16
+
+/* What a meter measures: the site's grid connection, a transformer monitor, or
+ * a feeder that only chargers hang on. */
+enum config_meter_role { CONFIG_METER_GRID, CONFIG_METER_TRANSFORMER, CONFIG_METER_EV_SUBMETER };
+
+enum config_transport { CONFIG_MODBUS_TCP, CONFIG_MODBUS_RTU };
+enum config_parity { CONFIG_PARITY_NONE, CONFIG_PARITY_EVEN, CONFIG_PARITY_ODD };
+
+/* The quantities a register map may name, each in the unit its key names:
+ * A, W (import positive), Wh, V, degrees C, kVA. The order is the key order
+ * of config/README.md; config_quantity_name() gives the key. */
+enum config_quantity {
+    CONFIG_Q_CURRENT_L1,
+    CONFIG_Q_CURRENT_L2,
+    CONFIG_Q_CURRENT_L3,
+    CONFIG_Q_POWER,          /* total active power */
+    CONFIG_Q_POWER_L1,
+    CONFIG_Q_POWER_L2,
+    CONFIG_Q_POWER_L3,
+    CONFIG_Q_ENERGY_IMPORT,
+    CONFIG_Q_VOLTAGE_L1,
+    CONFIG_Q_VOLTAGE_L2,
+    CONFIG_Q_VOLTAGE_L3,
+    CONFIG_Q_OIL_TEMP_C,
+    CONFIG_Q_WINDING_TEMP_C,
+    CONFIG_Q_LOAD_KVA,
+    CONFIG_Q_COUNT
+};
+
+enum config_reg_function { CONFIG_REG_HOLDING, CONFIG_REG_INPUT };
+enum config_reg_type {
+    CONFIG_REG_U16, CONFIG_REG_S16, CONFIG_REG_U32, CONFIG_REG_S32, CONFIG_REG_U64,
+    CONFIG_REG_FLOAT32, CONFIG_REG_FLOAT64
+};
+enum config_order { CONFIG_ORDER_BIG, CONFIG_ORDER_LITTLE };
+
+/* Where one quantity lives on the device and how to turn its registers into
+ * the quantity's unit: value = raw * scale + offset. */
+struct config_register {
+    bool present;
+    int address;                    /* 0..65535, as sent on the wire (0-based) */
+    enum config_reg_function function;
+    enum config_reg_type type;
+    enum config_order word_order;   /* big: the first register holds the high word */
+    enum config_order byte_order;   /* big: the high byte first within a register */
+    double scale;
+    double offset;
+};
+
+/* One point of a transformer's derating curve. */
+struct config_derating_point {
+    double temp_c;
+    double percent;                 /* of rating_kva, 0..100 */
+};
+
+struct config_meter {
+    char name[CONFIG_METER_NAME_MAX + 1];
+    enum config_meter_role role;
+    char *template_name;            /* NULL: the map comes from registers alone */
+    enum config_transport transport;
+    struct {
+        char *host;
+        int port;
+    } tcp;                          /* for CONFIG_MODBUS_TCP */
+    struct {
+        char *device;               /* serial device path; meters on one path share the bus */
+        int baud;
+        enum config_parity parity;
+        int data_bits;              /* 7 or 8 */
+        int stop_bits;              /* 1 or 2 */
+    } rtu;                          /* for CONFIG_MODBUS_RTU */
+    int unit_id;                    /* 0..247 (1..247 on RTU) */
+    int poll_ms;
+    int timeout_ms;
+    int retries;
+    /* The template merged with the overrides, indexed by quantity. */
+    struct config_register registers[CONFIG_Q_COUNT];
+    double rating_kva;              /* transformer only; NAN otherwise */
+    struct config_derating_point *derating; /* strictly increasing temp_c; NULL: none */
+    size_t n_derating;
+};
+
 struct config {
     struct {
         char id[CONFIG_ID_MAX + 1];
@@ -62,6 +149,9 @@ struct config {
         double voltage_v;        /* phase-to-neutral */
         struct config_schedule *schedule;
         size_t n_schedule;
+        int meter_stale_s;       /* a grid meter silent this long is stale */
+        double other_load_max_kw; /* worst case of the non-EV loads; NAN: not set */
+        double fallback_ev_kw;   /* EV budget while the grid meter is stale; NAN: not set */
     } site;
     struct {
         char *address;
@@ -91,6 +181,9 @@ struct config {
         double headroom_a;
         int profile_id;
         int stack_level;         /* -1: each charger's reported maximum */
+        int lease_s;             /* 0: no lease (profiles without validTo) */
+        double safe_limit_a;     /* per charger, the safe default profile under a lease */
+        int apply_window_s;      /* time a charger has to obey a lower limit */
     } balancer;
     struct {
         size_t max_frame_bytes;
@@ -99,6 +192,9 @@ struct config {
     } limits;
     char *state_dir;
     enum log_level log_level;
+    char *template_dir;          /* NULL: SITEGATE_TEMPLATE_DIR, fixed at build time */
+    struct config_meter *meters; /* in file order */
+    size_t n_meters;
 };
 
 /* Reads and validates the file at path. On error returns a negative errno-style
@@ -113,5 +209,16 @@ void config_free(struct config *cfg);
 
 /* The configured charger with this id, or NULL. */
 const struct config_charger *config_find_charger(const struct config *cfg, const char *id);
+
+/* The register map key of a quantity ("current_l1", "power", ...). */
+const char *config_quantity_name(enum config_quantity q);
+
+/* The share of a transformer's rating allowed at this temperature, in percent:
+ * 100 below the first derating point (or with no curve), linear between
+ * points, the last point's percent above the last. NAN for a NAN temperature. */
+double config_derating_percent(const struct config_meter *m, double temp_c);
+
+/* The templates directory used when the config names none (build-time). */
+const char *config_template_dir_default(void);
 
 #endif

@@ -79,6 +79,30 @@ static int config__check_schedule_overlap(struct config__ctx *ctx)
     return 0;
 }
 
+/* The fail-safe budgets must themselves keep the site under its cap. */
+static int config__check_failsafe(struct config__ctx *ctx)
+{
+    const struct config *cfg = ctx->cfg;
+    if (cfg->site.fallback_ev_kw > cfg->site.grid_limit_kw)
+        return config__err(ctx, "site.fallback_ev_kw: %.15g is above site.grid_limit_kw (%.15g)",
+                           cfg->site.fallback_ev_kw, cfg->site.grid_limit_kw);
+    bool grid_meter = false;
+    for (size_t i = 0; i < cfg->n_meters; i++)
+        grid_meter = grid_meter || cfg->meters[i].role == CONFIG_METER_GRID;
+    if (!grid_meter || cfg->balancer.lease_s == 0)
+        return 0;
+    /* Under a lease, a gateway that dies leaves every charger on its safe
+     * default at once, whatever the other loads do. */
+    double w = 0;
+    for (size_t i = 0; i < cfg->n_chargers; i++)
+        w += cfg->balancer.safe_limit_a * cfg->chargers[i].phases * cfg->site.voltage_v;
+    if (w > cfg->site.grid_limit_kw * 1000)
+        return config__err(ctx, "balancer.safe_limit_a: the safe default of every charger "
+                                "together (%.15g kW) exceeds site.grid_limit_kw (%.15g)",
+                           w / 1000, cfg->site.grid_limit_kw);
+    return 0;
+}
+
 static int config__check_upstream(struct config__ctx *ctx)
 {
     const struct config *cfg = ctx->cfg;
@@ -156,5 +180,9 @@ int config__check(struct config__ctx *ctx)
         rc = config__check_upstream(ctx);
     if (!rc)
         rc = config__check_chargers(ctx);
+    if (!rc)
+        rc = config__check_meters(ctx);
+    if (!rc)
+        rc = config__check_failsafe(ctx);
     return rc;
 }

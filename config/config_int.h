@@ -4,6 +4,7 @@
 #ifndef SITEGATE_CONFIG_INT_H
 #define SITEGATE_CONFIG_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -122,6 +123,21 @@ int config__parse_password_hash(struct config__ctx *ctx, cJSON *item, void *fiel
 int config__parse_password_file(struct config__ctx *ctx, cJSON *item, void *field);
 int config__parse_upstream_password(struct config__ctx *ctx, cJSON *item, void *field);
 int config__parse_upstream_password_file(struct config__ctx *ctx, cJSON *item, void *field);
+
+/* Register maps (config_registers.c): the template_dir check; a meter's
+ * "template" (field: &meter->template_name; fills meter->registers from the
+ * file) and "registers" (field: meter->registers; merges onto what is there);
+ * the character rule of meter and template names, [A-Za-z0-9_.-]. */
+int config__check_dir(struct config__ctx *ctx, char *s);
+int config__parse_template(struct config__ctx *ctx, cJSON *item, void *field);
+int config__parse_overrides(struct config__ctx *ctx, cJSON *item, void *field);
+bool config__name_ok(const char *s);
+
+/* Meters (config_meters.c): the meters[] array, the meter rules of the check
+ * pass, and freeing. */
+int config__parse_meters(struct config__ctx *ctx, cJSON *item, void *field);
+int config__check_meters(struct config__ctx *ctx);
+void config__free_meters(struct config_meter *meters, size_t n);
 
 /* The cross-key rules, run once the whole file is parsed (config_check.c). Also
  * builds the by-id index config_find_charger searches. */
