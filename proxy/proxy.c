@@ -129,6 +129,7 @@ static void proxy__sweep(uv_timer_t *t)
             p->stats.expired_calls += n + m;
             if (m)
                 charger_calls_pump(s);
+            smart_renew_leases(s, now);
         }
     }
 }

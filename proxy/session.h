@@ -57,6 +57,8 @@ struct smart_state {
     struct proxy_charging how;
     int following;                /* 1, 0, or -1 not known yet */
     int unanswered;               /* profiles sent and not answered yet */
+    bool safe_sent;               /* the safe default under the leases, on this socket */
+    uint64_t lease_renew_ms;      /* when the dynamic profiles are sent again */
     bool have_want;
     double want_charger_a;
     double want_connector_a[SESSION_MAX_CONNECTORS];
@@ -134,6 +136,8 @@ int csms_side_parse_url(const char *url, struct upstream_url *out);
 void smart_reset(struct session *s);
 /* Sends whatever limit differs from what the charger has; how many profiles. */
 int smart_send(struct session *s);
+/* Sends again the dynamic profiles whose lease is half gone (every sweep). */
+void smart_renew_leases(struct session *s, uint64_t now_ms);
 /* A CSMS limit of a charger in A (a limit in W over its phases and voltage). */
 double smart_to_amps(const struct proxy *p, const char *charger, char unit, double limit, int phases);
 /* A CALL the charger sent (already forwarded): what the balancer needs from it. */

@@ -86,20 +86,29 @@ static bool smart__differs(double want, double sent)
 
 static void smart__profile_answer(void *ctx, const struct pending_call *call, const struct frame *f);
 
-/* Queues one profile; 1 when it is a new CALL, 0 when it replaced a queued one. */
-static int smart__send_one(struct session *s, int connector, enum ocpp_purpose purpose, double amps)
+/* The safe default's profile id: after the dynamic ones (profile_id + connector). */
+#define SMART__SAFE_ID_OFFSET (SESSION_MAX_CONNECTORS + 1)
+
+/* Queues one profile; 1 when it is a new CALL, 0 when it replaced a queued one.
+ * safe: the safe default under the leases (one stack level lower, no validTo). */
+static int smart__send_one(struct session *s, int connector, enum ocpp_purpose purpose, double amps,
+                           bool safe)
 {
     struct proxy *p = s->proxy;
     const struct smart_state *m = &s->smart;
+    int lease = p->cfg->balancer.lease_s;
+    time_t now = time(NULL);
     struct ocpp_limit_profile prof = {
         .connector = connector,
-        .profile_id = p->cfg->balancer.profile_id + connector,
-        .stack_level = m->how.stack_level,
+        .profile_id = p->cfg->balancer.profile_id + connector + (safe ? SMART__SAFE_ID_OFFSET : 0),
+        .stack_level = m->how.stack_level - (safe ? 1 : 0),
         .purpose = purpose,
         .unit = m->how.unit,
         .limit = m->how.unit == 'W' ? amps * p->cfg->site.voltage_v * s->cfg->phases : amps,
         .phases = s->cfg->phases,
-        .start = time(NULL),
+        .start = now,
+        /* If the gateway dies, the charger drops to the safe default by itself. */
+        .valid_to = lease > 0 && !safe ? now + lease : 0,
     };
     char payload[SMART__FRAME_MAX];
     int n = ocpp_write_set_profile(s->version, &prof, payload, sizeof(payload));
@@ -110,9 +119,10 @@ static int smart__send_one(struct session *s, int connector, enum ocpp_purpose p
         return 0;
     }
     p->stats.profile_writes++;
-    log_info("proxy", "limit sent charger=%s connector=%d limit=%.1f unit=%c profile=%s", s->id,
+    log_debug("proxy", "limit sent charger=%s connector=%d limit=%.1f unit=%c profile=%s%s", s->id,
              connector, prof.limit, prof.unit,
-             purpose == OCPP_PURPOSE_CHARGER_MAX ? "charger_max" : "tx_default");
+             purpose == OCPP_PURPOSE_CHARGER_MAX ? "charger_max" : "tx_default",
+             safe ? " safe_default=yes" : prof.valid_to ? " lease=yes" : "");
     s->smart.unanswered += rc == 0;
     return rc == 0;
 }
@@ -123,21 +133,44 @@ int smart_send(struct session *s)
     if (m->phase != SMART_READY || !m->how.smart || !m->have_want)
         return 0;
     int n = s->cfg->connectors, sent = 0;
+    /* Without the charger-wide cap, TxDefault on connector 0 holds for every
+     * connector of a single-connector charger. */
+    enum ocpp_purpose whole = m->how.charger_max ? OCPP_PURPOSE_CHARGER_MAX : OCPP_PURPOSE_TX_DEFAULT;
+    int lease = s->proxy->cfg->balancer.lease_s;
+    if (lease > 0 && !m->safe_sent) {
+        /* Under the leases first: what the charger keeps if they run out. */
+        sent += smart__send_one(s, 0, whole, s->proxy->cfg->balancer.safe_limit_a, true);
+        m->safe_sent = true;
+    }
     if (smart__differs(m->want_charger_a, m->sent_charger_a) && (m->how.charger_max || n == 1)) {
-        /* Without the charger-wide cap, TxDefault on connector 0 holds for
-         * every connector of a single-connector charger. */
-        sent += smart__send_one(s, 0, m->how.charger_max ? OCPP_PURPOSE_CHARGER_MAX
-                                                         : OCPP_PURPOSE_TX_DEFAULT,
-                                m->want_charger_a);
+        sent += smart__send_one(s, 0, whole, m->want_charger_a, false);
         m->sent_charger_a = m->want_charger_a;
     }
     for (int i = 0; n > 1 && i < n && i < SESSION_MAX_CONNECTORS; i++) {
         if (!smart__differs(m->want_connector_a[i], m->sent_connector_a[i]))
             continue;
-        sent += smart__send_one(s, i + 1, OCPP_PURPOSE_TX_DEFAULT, m->want_connector_a[i]);
+        sent += smart__send_one(s, i + 1, OCPP_PURPOSE_TX_DEFAULT, m->want_connector_a[i], false);
         m->sent_connector_a[i] = m->want_connector_a[i];
     }
+    /* A partial send renews only what it sends: the next full renewal stays
+     * due when it was, for the profiles it did not touch. */
+    if (sent && lease > 0 && !m->lease_renew_ms)
+        m->lease_renew_ms = uv_now(s->proxy->loop) + (uint64_t)lease * 500;
     return sent;
+}
+
+void smart_renew_leases(struct session *s, uint64_t now_ms)
+{
+    struct smart_state *m = &s->smart;
+    if (s->proxy->cfg->balancer.lease_s <= 0 || m->phase != SMART_READY || !m->have_want ||
+        !s->down || now_ms < m->lease_renew_ms)
+        return;
+    /* Half the lease is gone: the same limits again, with a new validTo. */
+    m->lease_renew_ms = now_ms + (uint64_t)s->proxy->cfg->balancer.lease_s * 500;
+    m->sent_charger_a = NAN;
+    for (int i = 0; i < SESSION_MAX_CONNECTORS; i++)
+        m->sent_connector_a[i] = NAN;
+    smart_send(s);
 }
 
 static void smart__following(struct session *s, bool following, const char *why)
@@ -206,6 +239,9 @@ static void smart__ready(struct session *s, const struct ocpp_caps *caps)
         how->stack_level = cfg->balancer.stack_level;
     else
         how->stack_level = caps->max_stack_level >= 0 ? caps->max_stack_level : 1;
+    /* The safe default under the leases sits one level lower. */
+    if (cfg->balancer.lease_s > 0 && how->stack_level < 1)
+        how->stack_level = 1;
     m->phase = SMART_READY;
 
     log_info("proxy", "smart charging charger=%s supported=%s unit=%c stack_level=%d profile=%s",
