@@ -58,9 +58,74 @@ static int control__minute_of_day(int *second)
     return tm.tm_hour * 60 + tm.tm_min;
 }
 
+static bool control__fresh(const struct control *c, uint64_t at_ms, uint64_t now)
+{
+    return at_ms && now - at_ms <= (uint64_t)c->cfg->site.meter_stale_s * 1000;
+}
+
+/* The EV draw as the chargers report it (MeterValues), per site phase. */
+static void control__ev_draw(const struct control *c, struct balancer_site *bs)
+{
+    const struct site *site = c->site;
+    double a[BALANCER_PHASES] = { 0, 0, 0 };
+    for (size_t i = 0; i < site->n_chargers; i++) {
+        const struct site_charger *ch = &site->chargers[i];
+        for (int k = 0; k < ch->cfg->connectors; k++) {
+            const double *m = ch->conn[k].measured_a;
+            if (ch->cfg->phases == 1) {
+                double most = 0;
+                for (int p = 0; p < BALANCER_PHASES; p++)
+                    most = isnan(m[p]) ? most : fmax(most, m[p]);
+                a[ch->cfg->phase >= CONFIG_PHASE_L1 ? ch->cfg->phase - CONFIG_PHASE_L1 : 0] += most;
+            } else {
+                for (int p = 0; p < BALANCER_PHASES; p++)
+                    a[p] += isnan(m[p]) ? 0 : m[p];
+            }
+        }
+    }
+    double total = 0;
+    for (int p = 0; p < BALANCER_PHASES; p++) {
+        bs->ev_draw_a[p] = a[p];
+        total += a[p];
+    }
+    bs->ev_draw_kw = total * bs->voltage_v / 1000;
+}
+
+/* The grid meter went quiet: assume the worst case of the other loads, never
+ * the last good reading. Returns the fallback EV budget in kW when the site
+ * manager configured one (the budget is then the smaller of the two), else NAN. */
+static double control__fail_safe(const struct control *c, struct balancer_site *bs)
+{
+    const struct config *cfg = c->cfg;
+    double other_kw = cfg->site.other_load_max_kw;
+    if (isnan(other_kw) && isnan(cfg->site.fallback_ev_kw))
+        other_kw = cfg->site.grid_limit_kw; /* nothing known: they may take the whole cap */
+    if (!isnan(other_kw)) {
+        bs->worst_other_kw = other_kw;
+        /* Unbalanced at worst: all of it on any one phase. */
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            bs->worst_other_a[p] = other_kw * 1000 / bs->voltage_v;
+    }
+    return cfg->site.fallback_ev_kw;
+}
+
+static void control__log_meter_state(struct control *c, bool stale)
+{
+    if (stale == c->grid_stale)
+        return;
+    c->grid_stale = stale;
+    if (stale)
+        log_warn("control", "grid meter stale, fail-safe budget after_s=%d other_load_max_kw=%.1f fallback_ev_kw=%.1f",
+                 c->cfg->site.meter_stale_s, c->cfg->site.other_load_max_kw, c->cfg->site.fallback_ev_kw);
+    else
+        log_info("control", "grid meter readings back, live budget");
+}
+
 static void control__budget(struct control *c, struct balancer_budget *budget)
 {
     const struct config *cfg = c->cfg;
+    const struct site_meters *m = &c->site->meters;
+    uint64_t now = uv_now(c->loop);
     struct balancer_site bs;
     balancer_site_init(&bs);
     bs.voltage_v = cfg->site.voltage_v;
@@ -73,9 +138,67 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
         bs.cap_kw[BALANCER_SRC_SCHEDULE] = c->tod[entry].cap_kw;
         bs.phase_cap_a[BALANCER_SRC_SCHEDULE] = c->tod[entry].phase_a;
     }
+    if (m->has_transformer) {
+        /* A transformer monitor gone quiet is taken as hot as its curve goes. */
+        double temp = control__fresh(c, m->transformer_ms, now) ? m->transformer_temp_c : INFINITY;
+        bs.cap_kw[BALANCER_SRC_TRANSFORMER] =
+            m->transformer->rating_kva * config_derating_percent(m->transformer, temp) / 100;
+    }
+
+    double fallback_kw = NAN;
+    if (m->has_grid) {
+        bool fresh = control__fresh(c, m->grid_ms, now);
+        control__log_meter_state(c, !fresh);
+        if (fresh) {
+            memcpy(bs.import_a, m->grid_a, sizeof(bs.import_a));
+            bs.import_kw = m->grid_kw;
+            if (m->has_ev && control__fresh(c, m->ev_ms, now)) {
+                memcpy(bs.ev_draw_a, m->ev_a, sizeof(bs.ev_draw_a));
+                bs.ev_draw_kw = m->ev_kw;
+            } else {
+                control__ev_draw(c, &bs);
+            }
+        } else {
+            fallback_kw = control__fail_safe(c, &bs);
+        }
+    }
     /* On an invalid input the budget is zero: nobody charges rather than too much. */
     if (balancer_budget(&bs, budget) < 0)
         log_error("control", "invalid site limits, pausing every charger");
+    if (!isnan(fallback_kw)) {
+        budget->total_w = fmin(budget->total_w, fallback_kw * 1000);
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            budget->phase_a[p] = fmin(budget->phase_a[p], fallback_kw * 1000 / (3 * bs.voltage_v));
+    }
+}
+
+/* A charger drawing clearly above the limit it was given, for longer than
+ * chargers take to obey, is not following: counted at its draw from then on. */
+static void control__compliance(struct control *c, struct site_charger *ch, uint64_t now)
+{
+    const double tolerance_a = 1.0; /* meters and chargers round */
+    uint64_t window = (uint64_t)c->cfg->balancer.apply_window_s * 1000;
+    bool over = false;
+    for (int k = 0; k < ch->cfg->connectors; k++) {
+        struct site_connector *sc = &ch->conn[k];
+        double draw = 0;
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            draw = isnan(sc->measured_a[p]) ? draw : fmax(draw, sc->measured_a[p]);
+        if (isnan(sc->sent_a) || draw <= sc->sent_a + tolerance_a) {
+            sc->over_since_ms = 0;
+            continue;
+        }
+        if (!sc->over_since_ms)
+            sc->over_since_ms = now;
+        uint64_t since = sc->over_since_ms > sc->sent_at_ms ? sc->over_since_ms : sc->sent_at_ms;
+        if (now - since >= window)
+            over = true;
+    }
+    if (over != ch->over_limit)
+        log_msg(over ? LOG_LVL_WARN : LOG_LVL_INFO, "control", over
+                ? "charger draws above its limit, counted at its draw charger=%s limit_a=%.1f"
+                : "charger within its limit again charger=%s limit_a=%.1f", ch->id, ch->sent_a);
+    ch->over_limit = over;
 }
 
 static double control__min(double a, double b)
@@ -89,12 +212,13 @@ static size_t control__input(struct control *c)
     struct site *site = c->site;
     size_t n = 0;
     for (size_t i = 0; i < site->n_chargers; i++) {
-        const struct site_charger *ch = &site->chargers[i];
+        struct site_charger *ch = &site->chargers[i];
         const struct config_charger *cc = ch->cfg;
         c->chargers[i].max_a = ch->csms_max_a;
         /* A charger the gateway cannot steer right now draws what it likes:
          * count it at its maximum, never at the best case. */
-        bool steered = ch->online && ch->ready && ch->smart && ch->following != 0;
+        control__compliance(c, ch, uv_now(c->loop));
+        bool steered = ch->online && ch->ready && ch->smart && ch->following != 0 && !ch->over_limit;
         for (int k = 0; k < cc->connectors; k++, n++) {
             const struct site_connector *sc = &ch->conn[k];
             struct balancer_connector *b = &c->in[n];
@@ -182,7 +306,8 @@ static bool control__decreasing(const struct control *c)
 }
 
 /* Sends each steerable charger what the allocation gives it, with hysteresis. */
-static void control__apply(struct control *c)
+/* Returns how many profiles went to the chargers. */
+static int control__apply(struct control *c)
 {
     const struct config *cfg = c->cfg;
     struct site *site = c->site;
@@ -192,6 +317,7 @@ static void control__apply(struct control *c)
     bool allowed = !control__decreasing(c);
     uint64_t next_due = UINT64_MAX;
     size_t base = 0;
+    int written = 0;
 
     for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].cfg->connectors, i++) {
         struct site_charger *ch = &site->chargers[i];
@@ -220,15 +346,20 @@ static void control__apply(struct control *c)
         if (profiles < 0)
             continue;
         ch->profile_writes += (uint64_t)profiles;
+        written += profiles;
         ch->unsettled |= decreased && profiles > 0;
         ch->sent_a = total;
-        for (int k = 0; k < nc; k++)
+        for (int k = 0; k < nc; k++) {
+            if (isnan(ch->conn[k].sent_a) || fabs(conn[k] - ch->conn[k].sent_a) >= CONTROL__EPS_A)
+                ch->conn[k].sent_at_ms = now;
             ch->conn[k].sent_a = conn[k];
+        }
         if (increased)
             ch->last_increase_ms = now;
     }
     if (next_due != UINT64_MAX)
         uv_timer_start(&c->increase, control__increase_due, next_due > now ? next_due - now : 0, 0);
+    return written;
 }
 
 static void control__run(uv_timer_t *t)
@@ -262,10 +393,20 @@ static void control__run(uv_timer_t *t)
     log_debug("control", "allocation budget_w=%.0f used_w=%.0f binding=%s active=%zu paused=%zu",
               in.budget.total_w, sum->used_w, balancer_binding_name(sum->binding), sum->n_active,
               sum->n_paused);
-    if (sum->overcommitted)
-        log_warn("control", "chargers the gateway cannot steer alone exceed the budget used_w=%.0f budget_w=%.0f",
-                 sum->used_w, in.budget.total_w);
-    control__apply(c);
+    if (sum->overcommitted != c->overcommitted)
+        log_msg(sum->overcommitted ? LOG_LVL_WARN : LOG_LVL_INFO, "control", sum->overcommitted
+                ? "chargers the gateway cannot steer alone exceed the budget used_w=%.0f budget_w=%.0f"
+                : "the budget covers the chargers the gateway cannot steer again used_w=%.0f budget_w=%.0f",
+                sum->used_w, in.budget.total_w);
+    c->overcommitted = sum->overcommitted;
+    int written = control__apply(c);
+    /* How fast the site reacts to its meter: from the reading's arrival to the
+     * last profile handed to the sockets. */
+    uint64_t arrival = c->site->meters.grid_arrival_ns;
+    c->site->meters.grid_arrival_ns = 0;
+    if (arrival && written > 0)
+        log_info("control", "limits sent after a meter reading profiles=%d connectors=%zu in_us=%llu",
+                 written, n_conn, (unsigned long long)((uv_hrtime() - arrival) / 1000));
 }
 
 void control_request(struct control *c)

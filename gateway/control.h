@@ -37,6 +37,8 @@ struct control {
     size_t cap;                 /* connectors the arrays hold */
     size_t cap_chargers;
     int open_handles;
+    bool grid_stale;            /* the fail-safe is on (logged once per change) */
+    bool overcommitted;         /* likewise: uncontrolled draw above the budget */
 };
 
 /* Starts the loop over the site; it sends limits through the proxy. */

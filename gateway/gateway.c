@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "metering.h"
 #include "proxy.h"
 #include "site.h"
 
@@ -23,7 +24,9 @@ struct gateway {
     struct proxy *proxy;
     struct site site;
     struct control control;
+    struct metering metering;
     bool stopping;
+    int exit_code;
 };
 
 static void gateway__lws_log(int level, const char *line)
@@ -70,12 +73,19 @@ static void gateway__drained(void *arg)
     struct gateway *g = arg;
     /* Foreign-loop teardown (PLATFORM.md): destroy once, close our handles and
      * let the loop finish; gateway_run destroys again after uv_run returns. */
-    control_stop(&g->control);
     lws_context_destroy(g->lws);
     proxy_destroy(g->proxy);
     g->proxy = NULL;
     uv_close((uv_handle_t *)&g->sigterm, NULL);
     uv_close((uv_handle_t *)&g->sigint, NULL);
+}
+
+/* No more limits while the sockets close: chargers keep what they have (and,
+ * under leases, fall back to their safe default). */
+static void gateway__stop_control(struct gateway *g)
+{
+    metering_stop(&g->metering);
+    control_stop(&g->control);
 }
 
 static void gateway__on_signal(uv_signal_t *h, int signum)
@@ -85,6 +95,7 @@ static void gateway__on_signal(uv_signal_t *h, int signum)
         return;
     g->stopping = true;
     log_info("gateway", "stopping signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    gateway__stop_control(g);
     proxy_drain(g->proxy, gateway__drained, g);
 }
 
@@ -135,8 +146,16 @@ int gateway_run(const struct config *cfg)
     g.sigterm.data = g.sigint.data = &g;
     uv_signal_start(&g.sigterm, gateway__on_signal, SIGTERM);
     uv_signal_start(&g.sigint, gateway__on_signal, SIGINT);
-    log_info("gateway", "started version=%s site=%s chargers=%zu", SITEGATE_VERSION, cfg->site.id,
-             cfg->n_chargers);
+    log_info("gateway", "started version=%s site=%s chargers=%zu meters=%zu", SITEGATE_VERSION,
+             cfg->site.id, cfg->n_chargers, cfg->n_meters);
+    if (metering_start(&g.metering, &g.loop, &g.site, cfg) < 0) {
+        /* Without its meters the site would run on the fail-safe for good:
+         * refuse to start, so that the site manager sees it at once. */
+        g.stopping = true;
+        g.exit_code = GATEWAY_EXIT_FAILURE;
+        gateway__stop_control(&g);
+        proxy_drain(g.proxy, gateway__drained, &g);
+    }
 
     uv_run(&g.loop, UV_RUN_DEFAULT);
     lws_context_destroy(g.lws);
@@ -146,5 +165,5 @@ int gateway_run(const struct config *cfg)
     if (rc != 0)
         log_warn("gateway", "event loop closed with handles left: %s", uv_strerror(rc));
     log_info("gateway", "stopped");
-    return GATEWAY_EXIT_OK;
+    return g.exit_code;
 }

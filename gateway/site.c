@@ -44,6 +44,15 @@ int site_init(struct site *site, uv_loop_t *loop, const struct config *cfg)
     memset(site, 0, sizeof(*site));
     site->cfg = cfg;
     site->loop = loop;
+    for (size_t i = 0; i < cfg->n_meters; i++) {
+        const struct config_meter *m = &cfg->meters[i];
+        site->meters.has_grid |= m->role == CONFIG_METER_GRID;
+        site->meters.has_ev |= m->role == CONFIG_METER_EV_SUBMETER;
+        if (m->role == CONFIG_METER_TRANSFORMER) {
+            site->meters.has_transformer = true;
+            site->meters.transformer = m;
+        }
+    }
     for (size_t i = 0; i < cfg->n_chargers; i++)
         if (!site__add(site, cfg->chargers[i].id, &cfg->chargers[i]))
             return -ENOMEM;
@@ -66,7 +75,7 @@ struct site_charger *site_find(struct site *site, const char *id)
     return NULL;
 }
 
-static void site__changed(struct site *site)
+void site_changed(struct site *site)
 {
     if (site->changed)
         site->changed(site->changed_ctx);
@@ -140,7 +149,7 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
         if (o->status == OCPP_ST_FAULTED || o->status == OCPP_ST_UNAVAILABLE) {
             for (int i = 0; i < n; i++)
                 site__set_state(site, ch, &ch->conn[i], site__state(o->status));
-            site__changed(site);
+            site_changed(site);
         }
         return;
     }
@@ -182,7 +191,7 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
     default:
         return;
     }
-    site__changed(site);
+    site_changed(site);
 }
 
 static void site__charger_link(void *ctx, const char *id, bool up)
@@ -210,7 +219,7 @@ static void site__charger_link(void *ctx, const char *id, bool up)
         for (int i = 0; i < SITE_MAX_CONNECTORS; i++)
             ch->conn[i].sent_a = NAN;
     }
-    site__changed(site);
+    site_changed(site);
 }
 
 static void site__ready(void *ctx, const char *id, const struct proxy_charging *how)
@@ -221,7 +230,7 @@ static void site__ready(void *ctx, const char *id, const struct proxy_charging *
         return;
     ch->ready = true;
     ch->smart = how->smart;
-    site__changed(site);
+    site_changed(site);
 }
 
 static void site__csms_limit(void *ctx, const char *id, int connector, double limit_a)
@@ -237,7 +246,7 @@ static void site__csms_limit(void *ctx, const char *id, int connector, double li
     else if (connector <= ch->cfg->connectors)
         ch->conn[connector - 1].csms_limit_a = limit_a;
     log_info("site", "CSMS limit charger=%s connector=%d limit_a=%.1f", id, connector, limit_a);
-    site__changed(site);
+    site_changed(site);
 }
 
 static void site__following(void *ctx, const char *id, bool following, const char *why)
@@ -247,7 +256,7 @@ static void site__following(void *ctx, const char *id, bool following, const cha
     if (!ch)
         return;
     ch->following = following;
-    site__changed(site);
+    site_changed(site);
 }
 
 static void site__settled(void *ctx, const char *id)
@@ -257,7 +266,7 @@ static void site__settled(void *ctx, const char *id)
     if (!ch || !ch->unsettled)
         return;
     ch->unsettled = false;
-    site__changed(site);
+    site_changed(site);
 }
 
 void site_observer(struct site *site, struct proxy_observer *out)

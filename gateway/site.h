@@ -22,6 +22,8 @@ struct site_connector {
     double ev_min_a, ev_max_a;         /* NotifyEVChargingNeeds, NAN unknown */
     double sent_a;                     /* the limit the gateway gave it, NAN none yet */
     char tx_id[64];                    /* its transaction: later events may name only it */
+    uint64_t sent_at_ms;               /* when sent_a last changed */
+    uint64_t over_since_ms;            /* drawing above sent_a since, 0: it is not */
 };
 
 struct site_charger {
@@ -36,12 +38,28 @@ struct site_charger {
     double sent_a;                     /* the charger-wide limit given, NAN none yet */
     uint64_t last_increase_ms;         /* when a limit of it last went up */
     bool unsettled;                    /* a decrease is on its way: others wait */
+    bool over_limit;                   /* drew above its limit past the apply window */
     uint64_t profile_writes;           /* profiles sent to it since the start */
     struct site_connector conn[SITE_MAX_CONNECTORS];
 };
 
+/* The latest good readings of the site's meters (gateway/metering.c). A time
+ * of 0 means no good reading yet. */
+struct site_meters {
+    bool has_grid, has_ev, has_transformer;     /* configured */
+    double grid_a[BALANCER_PHASES], grid_kw;
+    uint64_t grid_ms;
+    uint64_t grid_arrival_ns;                   /* uv_hrtime() of a sample not yet acted on */
+    double ev_a[BALANCER_PHASES], ev_kw;
+    uint64_t ev_ms;
+    double transformer_temp_c;                  /* the hotter of oil and winding */
+    uint64_t transformer_ms;
+    const struct config_meter *transformer;
+};
+
 struct site {
     const struct config *cfg;
+    struct site_meters meters;
     uv_loop_t *loop;
     struct site_charger *chargers;
     size_t n_chargers, cap_chargers;
@@ -57,6 +75,9 @@ void site_free(struct site *site);
 
 /* The proxy observer that keeps the site up to date (ctx is the site). */
 void site_observer(struct site *site, struct proxy_observer *out);
+
+/* Tells the control loop that something it reads changed. */
+void site_changed(struct site *site);
 
 /* The charger with this id, or NULL. */
 struct site_charger *site_find(struct site *site, const char *id);
