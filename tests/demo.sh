@@ -24,7 +24,8 @@ done
 
 csms_port=9100
 gw_port=9000
-for port in $csms_port $gw_port; do
+meter_port=5020          # the example config's grid meter
+for port in $csms_port $gw_port $meter_port; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "demo: something already listens on 127.0.0.1:$port; stop it first" >&2
     exit 1
@@ -48,6 +49,7 @@ cfg = json.load(open(src))
 os.makedirs(state, exist_ok=True)
 cfg["state_dir"] = state
 cfg["log_level"] = "debug"          # one line per relayed message
+cfg["balancer"]["increase_interval_s"] = 5   # the demo's load wanders: show it sooner
 json.dump(cfg, open(dst, "w"), indent=2)
 EOF
 
@@ -99,9 +101,14 @@ sitegate demo
   sitegate           ws://127.0.0.1:$gw_port/ocpp/<charger id>   (lines "gateway|")
   CP01 (OCPP 1.6J)   Boot, Status, Authorize, StartTransaction, MeterValues, StopTransaction
   CP02 (OCPP 2.0.1)  Boot, Status, Authorize, TransactionEvent Started/Updated/Ended
+  grid meter         Modbus TCP 127.0.0.1:$meter_port (Eastron SDM630): a building load
+                     wandering around 165 kW of the site's 200 kW cap; the chargers'
+                     limits follow what it leaves
 Each charger connects to the gateway, which opens one upstream socket per charger
 to the CSMS and relays every frame unchanged both ways: "CP01 ->" is a frame the
 charger sent, "CP01 <-" one the CSMS received from the gateway for CP01.
+The gateway keeps the site under its 200 kW cap with its own charging profiles
+("SetChargingProfile" from "sg-" ids; "limits sent after a meter reading").
 Config: $cfg
 EOF
 echo
@@ -109,6 +116,10 @@ echo
 "$python" -u "$root/tests/sim/csms.py" --port "$csms_port" "${validate[@]}" &
 pids+=($!)
 wait_port "$csms_port" "the simulated CSMS" "${pids[-1]}"
+
+"$python" -u "$root/tests/sim/modbus_meter.py" --port "$meter_port" --building-kw 165 --wander &
+pids+=($!)
+wait_port "$meter_port" "the simulated meter" "${pids[-1]}"
 
 "$bin" -c "$cfg" > >(sed -u 's/^/gateway| /') 2>&1 &
 gw_pid=$!

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The benchmarks (not part of the test suite): builds a Release tree in
+# build-rel/ and prints each benchmark's table, for the README.
+#
+#   tests/bench/run.sh            (after tests/setup.sh)
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+cd "$root"
+cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build-rel -j "${SITEGATE_JOBS:-2}" --target sitegate bench_balancer > /dev/null
+
+echo "== allocation time (balancer_allocate), per call"
+build-rel/tests/bench/bench_balancer
+echo
+echo "== grid-meter reading -> every changed SetChargingProfile written"
+/usr/bin/python3 tests/bench/meter_to_profiles.py --bin build-rel/gateway/sitegate
