@@ -35,6 +35,7 @@ _Static_assert(sizeof(enum config_parity) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_reg_function) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_reg_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_order) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_unknown_tags) == sizeof(int), "enum size");
 
 static const struct config__name config__modes[] = {
     { "passthrough", CONFIG_MODE_PASSTHROUGH }, { "aggregate", CONFIG_MODE_AGGREGATE }, { 0 },
@@ -50,6 +51,9 @@ static const struct config__name config__profiles[] = {
     { "charge_point_max", CONFIG_PROFILE_CHARGER_MAX },
     { "tx_default", CONFIG_PROFILE_TX_DEFAULT },
     { 0 },
+};
+static const struct config__name config__unknown_tags[] = {
+    { "reject", CONFIG_UNKNOWN_REJECT }, { "accept", CONFIG_UNKNOWN_ACCEPT }, { 0 },
 };
 static const struct config__name config__tristates[] = {
     { "auto", CONFIG_AUTO }, { "on", CONFIG_ON }, { "off", CONFIG_OFF }, { 0 },
@@ -231,6 +235,22 @@ static const struct config__key config__balancer_keys[] = {
 };
 CONFIG__ROWS_FIT(config__balancer_keys);
 
+static const struct config__key config__offline_keys[] = {
+    KEY(struct config, "unknown_tags", ENUM, offline.unknown_tags, .names = config__unknown_tags,
+        .def = CONFIG_UNKNOWN_REJECT),
+    KEY(struct config, "heartbeat_interval_s", INT, offline.heartbeat_interval_s, .min = 10,
+        .max = 86400, .def = 300),
+    KEY(struct config, "auth_cache_s", INT, offline.auth_cache_s, .min = 0, .max = 31536000,
+        .def = 604800),
+    KEY(struct config, "replay_interval_ms", INT, offline.replay_interval_ms, .min = 0,
+        .max = 60000, .def = 0),
+    KEY(struct config, "max_queue_mb", INT, offline.max_queue_mb, .min = 1, .max = 1048576,
+        .def = 512),
+    KEY(struct config, "close_chargers", BOOL, offline.close_chargers, .def = 0),
+    { 0 },
+};
+CONFIG__ROWS_FIT(config__offline_keys);
+
 static const struct config__key config__limits_keys[] = {
     KEY(struct config, "max_frame_bytes", SIZE, limits.max_frame_bytes, .min = 1024,
         .max = 16777216, .def = 65536),
@@ -247,6 +267,7 @@ static const struct config__object config__listen_object = { .keys = config__lis
 static const struct config__object config__upstream_object = { .keys = config__upstream_keys };
 static const struct config__object config__balancer_object = { .keys = config__balancer_keys };
 static const struct config__object config__limits_object = { .keys = config__limits_keys };
+static const struct config__object config__offline_object = { .keys = config__offline_keys };
 
 /* Sections share the top-level base (their fields are anonymous structs), so
  * their offset is 0. charger_defaults comes before chargers: rows are applied
@@ -261,6 +282,7 @@ static const struct config__key config__root_keys[] = {
         .child = &config__charger_defaults_object),
     KEY(struct config, "chargers", CUSTOM, chargers, .parse = config__parse_chargers),
     { .name = "balancer", .type = CONFIG__OBJECT, .child = &config__balancer_object },
+    { .name = "offline", .type = CONFIG__OBJECT, .child = &config__offline_object },
     { .name = "limits", .type = CONFIG__OBJECT, .child = &config__limits_object },
     KEY(struct config, "state_dir", STR, state_dir, .min = 1, .max = CONFIG__PATHNAME_MAX,
         .def_str = "/var/lib/sitegate"),

@@ -26,6 +26,8 @@ enum config_phase { CONFIG_PHASE_NONE = 0, CONFIG_PHASE_L1 = 1, CONFIG_PHASE_L2,
 enum config_unit { CONFIG_UNIT_AUTO, CONFIG_UNIT_A, CONFIG_UNIT_W };
 enum config_profile { CONFIG_PROFILE_AUTO, CONFIG_PROFILE_CHARGER_MAX, CONFIG_PROFILE_TX_DEFAULT };
 enum config_tristate { CONFIG_AUTO, CONFIG_ON, CONFIG_OFF };
+/* What an idTag neither the local list nor the auth cache knows gets offline. */
+enum config_unknown_tags { CONFIG_UNKNOWN_REJECT, CONFIG_UNKNOWN_ACCEPT };
 
 /* A time-of-day window with its own, lower caps. Times are minutes since local
  * midnight; to_min <= from_min wraps past midnight. A cap that is not set is NAN. */
@@ -185,6 +187,14 @@ struct config {
         double safe_limit_a;     /* per charger, the safe default profile under a lease */
         int apply_window_s;      /* time a charger has to obey a lower limit */
     } balancer;
+    struct {
+        enum config_unknown_tags unknown_tags;
+        int heartbeat_interval_s; /* the interval a local BootNotification answer gives */
+        int auth_cache_s;         /* how long an accepted idTag without expiry is cached */
+        int replay_interval_ms;   /* at least this between two replayed CALLs */
+        int max_queue_mb;         /* disk budget of the store-and-forward queue */
+        bool close_chargers;      /* close a charger's socket when its upstream is lost */
+    } offline;
     struct {
         size_t max_frame_bytes;
         int max_pending_calls;

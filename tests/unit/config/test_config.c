@@ -443,6 +443,22 @@ static const struct bad bad_values[] = {
     { "balancer.stack_level", "101", "balancer.stack_level: must be between -1 and 100" },
     { "balancer.stack_level", "null", "balancer.stack_level: must be an integer" },
 
+    /* offline */
+    { "offline", "[]", "offline: must be an object" },
+    { "offline.unknown_tag", "\"accept\"", "offline.unknown_tag: unknown key" },
+    { "offline.unknown_tags", "\"maybe\"",
+      "offline.unknown_tags: must be one of \"reject\", \"accept\"" },
+    { "offline.unknown_tags", "true", "offline.unknown_tags: must be one of \"reject\", \"accept\"" },
+    { "offline.heartbeat_interval_s", "9", "offline.heartbeat_interval_s: must be between 10 and 86400" },
+    { "offline.heartbeat_interval_s", "86401",
+      "offline.heartbeat_interval_s: must be between 10 and 86400" },
+    { "offline.auth_cache_s", "-1", "offline.auth_cache_s: must be between 0 and 31536000" },
+    { "offline.replay_interval_ms", "60001",
+      "offline.replay_interval_ms: must be between 0 and 60000" },
+    { "offline.max_queue_mb", "0", "offline.max_queue_mb: must be between 1 and 1048576" },
+    { "offline.max_queue_mb", "1.5", "offline.max_queue_mb: must be an integer" },
+    { "offline.close_chargers", "1", "offline.close_chargers: must be true or false" },
+
     /* limits */
     { "limits", "0", "limits: must be an object" },
     { "limits.max_frame", "1", "limits.max_frame: unknown key" },
@@ -568,6 +584,12 @@ TEST(defaults)
     ASSERT_DBL_NEAR(cfg.balancer.headroom_a, 2, 0);
     ASSERT_EQ(cfg.balancer.profile_id, 1000);
     ASSERT_EQ(cfg.balancer.stack_level, -1);
+    ASSERT_EQ(cfg.offline.unknown_tags, CONFIG_UNKNOWN_REJECT);
+    ASSERT_EQ(cfg.offline.heartbeat_interval_s, 300);
+    ASSERT_EQ(cfg.offline.auth_cache_s, 604800);
+    ASSERT_EQ(cfg.offline.replay_interval_ms, 0);
+    ASSERT_EQ(cfg.offline.max_queue_mb, 512);
+    ASSERT(!cfg.offline.close_chargers);
     ASSERT_EQ(cfg.limits.max_frame_bytes, 65536);
     ASSERT_EQ(cfg.limits.max_pending_calls, 64);
     ASSERT_EQ(cfg.limits.hold_frames, 1000);
