@@ -238,6 +238,7 @@ CONFIG__ROWS_FIT(config__balancer_keys);
 static const struct config__key config__offline_keys[] = {
     KEY(struct config, "unknown_tags", ENUM, offline.unknown_tags, .names = config__unknown_tags,
         .def = CONFIG_UNKNOWN_REJECT),
+    KEY(struct config, "hold_s", INT, offline.hold_s, .min = 1, .max = 600, .def = 10),
     KEY(struct config, "heartbeat_interval_s", INT, offline.heartbeat_interval_s, .min = 10,
         .max = 86400, .def = 300),
     KEY(struct config, "auth_cache_s", INT, offline.auth_cache_s, .min = 0, .max = 31536000,

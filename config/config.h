@@ -189,6 +189,7 @@ struct config {
     } balancer;
     struct {
         enum config_unknown_tags unknown_tags;
+        int hold_s;               /* a CALL held this long for the CSMS is answered locally */
         int heartbeat_interval_s; /* the interval a local BootNotification answer gives */
         int auth_cache_s;         /* how long an accepted idTag without expiry is cached */
         int replay_interval_ms;   /* at least this between two replayed CALLs */

@@ -15,6 +15,7 @@
 #include "metering.h"
 #include "proxy.h"
 #include "site.h"
+#include "store.h"
 
 struct gateway {
     uv_loop_t loop;
@@ -25,6 +26,7 @@ struct gateway {
     struct site site;
     struct control control;
     struct metering metering;
+    struct store *store;
     bool stopping;
     int exit_code;
 };
@@ -74,6 +76,9 @@ static void gateway__drained(void *arg)
     /* Foreign-loop teardown (PLATFORM.md): destroy once, close our handles and
      * let the loop finish; gateway_run destroys again after uv_run returns. */
     lws_context_destroy(g->lws);
+    /* After the sockets (their last messages may still be stored), before the
+     * proxy (the store's last commit answers through it). */
+    store_close(g->store);
     proxy_destroy(g->proxy);
     g->proxy = NULL;
     uv_close((uv_handle_t *)&g->sigterm, NULL);
@@ -124,11 +129,16 @@ int gateway_run(const struct config *cfg)
     setenv("TZ", cfg->site.timezone, 1);
     tzset();
 
-    int rc = site_init(&g.site, &g.loop, cfg);
+    int rc = store_open(&g.store, &g.loop, cfg->state_dir, (uint64_t)cfg->offline.max_queue_mb << 20);
+    if (rc < 0)
+        log_error("gateway", "cannot open the store in state_dir=%s: %s", cfg->state_dir, strerror(-rc));
+    if (rc == 0)
+        rc = site_init(&g.site, &g.loop, cfg);
     if (rc == 0)
         rc = proxy_create(&g.proxy, &g.loop, g.lws, cfg);
     if (rc < 0) {
         site_free(&g.site);
+        store_close(g.store);
         lws_context_destroy(g.lws);
         uv_run(&g.loop, UV_RUN_DEFAULT);
         lws_context_destroy(g.lws);
@@ -136,6 +146,7 @@ int gateway_run(const struct config *cfg)
         uv_loop_close(&g.loop);
         return GATEWAY_EXIT_FAILURE;
     }
+    proxy_set_store(g.proxy, g.store);
     struct proxy_observer observer;
     site_observer(&g.site, &observer);
     proxy_set_observer(g.proxy, &observer);

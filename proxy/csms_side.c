@@ -171,6 +171,12 @@ void csms_side_close(struct session *s, uint16_t code)
     }
 }
 
+void csms_side_drop(struct session *s)
+{
+    if (s->up.wsi)
+        lws_set_timeout(s->up.wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
+}
+
 /* "Authorization: Basic base64(<id>:<password>)" (OCPP security profiles 1 and 2). */
 static int csms__append_auth(struct lws *wsi, struct session *s, unsigned char **pos, size_t room)
 {
@@ -203,8 +209,11 @@ static void csms__established(struct lws *wsi, struct session *s)
     if (!unwanted)
         log_info("proxy", "upstream connected charger=%s held=%zu", s->id, s->up.queued);
     link_attach(&s->up, wsi);
+    s->offline.active = false;
     if (unwanted)
         csms_side_close(s, LINK_CLOSE_GOING_AWAY);
+    else
+        offline_upstream_open(s);
 }
 
 static void csms__closed(struct lws *wsi, struct session *s)
@@ -214,6 +223,9 @@ static void csms__closed(struct lws *wsi, struct session *s)
     s->proxy->stats.upstreams_connected--;
     log_info("proxy", "upstream disconnected charger=%s", s->id);
     link_detach(&s->up);
+    /* What was written to the dead socket is answered in the CSMS's place
+     * (and kept for it) now, rather than when the charger gives up. */
+    s->proxy->stats.expired_calls += pending_abandon(&s->to_csms);
     csms__lost(s);
 }
 

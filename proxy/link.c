@@ -1,6 +1,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 
 struct link_msg {
     struct link_msg *next;
+    char id[37];          /* a CALL's message id, "" for anything else */
     size_t len;
     unsigned char data[]; /* LWS_PRE bytes of room, then the message */
 };
@@ -89,6 +91,11 @@ static int link__write_direct(struct link *l, const char *data, size_t len)
 
 int link_send(struct link *l, const char *data, size_t len)
 {
+    return link_send_call(l, data, len, "");
+}
+
+int link_send_call(struct link *l, const char *data, size_t len, const char *id)
+{
     if (l->close_code)
         return -ESHUTDOWN;
     /* Writing at once, when nothing is queued, saves a poll round per message. */
@@ -100,6 +107,7 @@ int link_send(struct link *l, const char *data, size_t len)
     if (!m)
         return -ENOMEM;
     m->next = NULL;
+    snprintf(m->id, sizeof(m->id), "%s", id);
     m->len = len;
     memcpy(m->data + LWS_PRE, data, len);
     if (l->tail)
@@ -203,6 +211,26 @@ int link_on_receive(struct link *l, const void *in, size_t len, size_t max,
     *msg_len = l->rx_len;
     l->rx_len = 0; /* the buffer stays valid until the next call */
     return 1;
+}
+
+bool link_unqueue(struct link *l, const char *id)
+{
+    struct link_msg *prev = NULL;
+    for (struct link_msg *m = l->head; m; prev = m, m = m->next) {
+        if (!m->id[0] || strcmp(m->id, id) != 0)
+            continue;
+        if (prev)
+            prev->next = m->next;
+        else
+            l->head = m->next;
+        if (l->tail == m)
+            l->tail = prev;
+        l->queued--;
+        l->queued_bytes -= m->len;
+        free(m);
+        return true;
+    }
+    return false;
 }
 
 bool link_closing(const struct link *l)

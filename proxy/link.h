@@ -51,6 +51,13 @@ void link_reset(struct link *l);
  * -ESHUTDOWN when the link is closing. */
 int link_send(struct link *l, const char *data, size_t len);
 
+/* link_send for a CALL, remembering its message id while it is queued. */
+int link_send_call(struct link *l, const char *data, size_t len, const char *id);
+
+/* Takes a still-queued CALL back out (it was answered in the peer's place);
+ * whether it was there. */
+bool link_unqueue(struct link *l, const char *id);
+
 /* Asks for the socket to be closed with this code, after the queued messages
  * when flush is set (they are dropped otherwise). */
 void link_close(struct link *l, uint16_t code, bool flush);

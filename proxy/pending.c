@@ -12,6 +12,8 @@ void pending_init(struct pending *p, size_t max)
 
 void pending_free(struct pending *p)
 {
+    for (size_t i = 0; i < p->n; i++)
+        free(p->calls[i].frame);
     free(p->calls);
     memset(p, 0, sizeof(*p));
 }
@@ -79,6 +81,7 @@ size_t pending_expire(struct pending *p, uint64_t now_ms)
         /* The callback may add CALLs to this very table: it runs on a copy. */
         if (call.on_answer)
             call.on_answer(call.ctx, &call, NULL);
+        free(call.frame);
     }
     return expired;
 }
@@ -91,6 +94,7 @@ size_t pending_abandon(struct pending *p)
         n++;
         if (call.on_answer)
             call.on_answer(call.ctx, &call, NULL);
+        free(call.frame);
     }
     return n;
 }

@@ -9,6 +9,7 @@
 #ifndef SITEGATE_PENDING_H
 #define SITEGATE_PENDING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,12 @@ struct pending_call {
     uint64_t deadline_ms;
     pending_cb on_answer; /* NULL: relayed for the other peer */
     void *ctx;
+    bool relayed;         /* with on_answer: the answer is relayed all the same, and
+                             on_answer only looks at it (and handles no answer) */
+    char *frame;          /* a copy of the CALL, when it must outlive the link; freed
+                             by the table after expiry or abandon, by the taker else */
+    size_t frame_len;
+    int64_t tag, tag2;    /* the sender's own use (replay: queue seq, local tx id) */
 };
 
 struct pending {
@@ -36,13 +43,14 @@ struct pending {
 /* Prepares an empty table of at most max calls. */
 void pending_init(struct pending *p, size_t max);
 
-/* Frees the table; pending gateway CALLs are not called back. */
+/* Frees the table (and the frames it holds); pending CALLs are not called back. */
 void pending_free(struct pending *p);
 
 /* Enters a CALL. -EEXIST when the id is already in flight, -ENOBUFS when full. */
 int pending_add(struct pending *p, const struct pending_call *call);
 
-/* Removes the CALL with this id into *out; -ENOENT when there is none. */
+/* Removes the CALL with this id into *out (its frame, if any, is the caller's
+ * to free); -ENOENT when there is none. */
 int pending_take(struct pending *p, const char *id, struct pending_call *out);
 
 /* Whether a CALL with this id is in flight. */

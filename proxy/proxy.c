@@ -123,6 +123,11 @@ static void proxy__sweep(uv_timer_t *t)
             size_t n = pending_expire(&s->to_csms, now);
             if (n)
                 log_warn("proxy", "CSMS did not answer in time charger=%s calls=%zu", s->id, n);
+            /* A CALL unanswered on an open socket: the link is dead whatever
+             * TCP says. Drop it; the reconnect decides. */
+            if (n && s->up_state == UPSTREAM_OPEN)
+                csms_side_drop(s);
+            offline_tick(s);
             size_t m = pending_expire(&s->to_charger, now);
             if (m)
                 log_warn("proxy", "charger did not answer in time charger=%s calls=%zu", s->id, m);
@@ -266,6 +271,11 @@ void proxy_destroy(struct proxy *p)
     p->open_handles = 2;
     uv_close((uv_handle_t *)&p->sweep, proxy__handle_closed);
     uv_close((uv_handle_t *)&p->drain_deadline, proxy__handle_closed);
+}
+
+void proxy_set_store(struct proxy *p, struct store *store)
+{
+    p->store = store;
 }
 
 const struct proxy_stats *proxy_get_stats(const struct proxy *p)

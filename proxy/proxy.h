@@ -72,6 +72,12 @@ void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg);
  * its close callbacks. */
 void proxy_destroy(struct proxy *p);
 
+struct store;
+
+/* Gives the proxy the durable store: from then on it answers chargers while
+ * the CSMS is unreachable and replays what the CSMS must see. */
+void proxy_set_store(struct proxy *p, struct store *store);
+
 /* Sets who hears about the chargers (the struct is copied). */
 void proxy_set_observer(struct proxy *p, const struct proxy_observer *observer);
 

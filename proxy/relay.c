@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "charger_calls.h"
 #include "log.h"
@@ -48,18 +49,27 @@ static void relay__call_to_csms(struct session *s, const struct relay_route *r,
     snprintf(call.id, sizeof(call.id), "%s", f->id);
     snprintf(call.action, sizeof(call.action), "%s", f->action);
     call.sent_ms = uv_now(p->loop);
-    call.deadline_ms = call.sent_ms + (uint64_t)p->cfg->upstream.call_timeout_s * 1000;
+    /* Held while the CSMS socket is not up: answered in its place (if the
+     * gateway can) after offline.hold_s rather than the whole CALL timeout. */
+    int wait_s = p->cfg->upstream.call_timeout_s;
+    if (s->up_state != UPSTREAM_OPEN && p->cfg->offline.hold_s < wait_s)
+        wait_s = p->cfg->offline.hold_s;
+    call.deadline_ms = call.sent_ms + (uint64_t)wait_s * 1000;
 
-    int rc = pending_add(&s->to_csms, &call);
+    int rc = offline_track_call(s, f, msg, len, &call);
+    if (rc == 0)
+        rc = pending_add(&s->to_csms, &call);
     if (rc < 0) {
+        free(call.frame);
         relay_send_error(s, r->back, f->id, "GenericError",
                          rc == -EEXIST ? "message id already in flight" : "too many calls in flight");
         return;
     }
-    rc = link_send(&s->up, msg, len);
+    rc = link_send_call(&s->up, msg, len, f->id);
     if (rc < 0) {
         struct pending_call undo;
         pending_take(&s->to_csms, f->id, &undo);
+        free(undo.frame);
         p->stats.dropped_frames++;
         log_warn("proxy", "cannot forward to the CSMS charger=%s action=%s reason=%s", s->id,
                  f->action, rc == -ENOBUFS ? "queue full" : "link closing");
@@ -100,10 +110,14 @@ static bool relay__answer(struct session *s, const struct relay_route *r, const 
                  r->from, s->id, f->id);
         return false;
     }
-    if (call->on_answer) {
+    if (call->on_answer && !call->relayed) {
         call->on_answer(call->ctx, call, f);
+        free(call->frame);
         return true;
     }
+    if (call->on_answer)
+        call->on_answer(call->ctx, call, f);
+    free(call->frame);
     if (!r->to || link_send(r->to, msg, len) < 0) {
         p->stats.dropped_frames++;
         log_warn("proxy", "answer dropped from=%s charger=%s id=%s action=%s", r->from, s->id,
@@ -127,7 +141,12 @@ void relay_from_charger(struct session *s, const char *msg, size_t len)
     if (fault != FRAME_OK) {
         relay__refuse(s, &r, fault, &f);
     } else if (f.type == FRAME_CALL) {
-        relay__call_to_csms(s, &r, &f, msg, len);
+        char *rewritten;
+        size_t rewritten_len;
+        if (!offline_charger_call(s, &f, msg, len, &rewritten, &rewritten_len))
+            relay__call_to_csms(s, &r, &f, rewritten ? rewritten : msg,
+                                rewritten ? rewritten_len : len);
+        free(rewritten);
         smart_charger_call(s, &f);
     } else {
         relay__answer(s, &r, &f, msg, len, &call);
@@ -150,7 +169,12 @@ void relay_from_csms(struct session *s, const char *msg, size_t len)
     } else if (f.type == FRAME_CALL) {
         if (smart_csms_call(s, &f))
             return;
-        relay__call_to_charger(s, &r, &f, msg, len);
+        char *rewritten;
+        size_t rewritten_len;
+        offline_csms_call(s, &f, &rewritten, &rewritten_len);
+        relay__call_to_charger(s, &r, &f, rewritten ? rewritten : msg,
+                               rewritten ? rewritten_len : len);
+        free(rewritten);
         smart_send(s);
     } else if (relay__answer(s, &r, &f, msg, len, &call)) {
         smart_csms_answer(s, &call, &f);

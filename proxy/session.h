@@ -16,6 +16,7 @@
 #include "csms_limits.h"
 #include "frame.h"
 #include "link.h"
+#include "offline.h"
 #include "pending.h"
 #include "proxy.h"
 
@@ -87,6 +88,7 @@ struct session {
     uv_timer_t retry;
 
     struct smart_state smart;
+    struct offline_state offline;
 };
 
 struct proxy {
@@ -105,6 +107,7 @@ struct proxy {
     struct proxy_stats stats;
     struct proxy_observer observer;
     struct csms_limits csms_limits;
+    struct store *store;       /* durable state; NULL: no offline answering */
     uint64_t next_call_id;     /* the gateway's own message ids: "sg-<hex>" */
     bool draining;
     uv_timer_t drain_deadline;
@@ -129,6 +132,8 @@ int csms_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
 /* The upstream socket (csms_side.c). */
 void csms_side_connect(struct session *s);
 void csms_side_close(struct session *s, uint16_t code);
+/* Hangs the upstream socket up at once (a dead link needs no close handshake). */
+void csms_side_drop(struct session *s);
 int csms_side_parse_url(const char *url, struct upstream_url *out);
 
 /* Smart charging (smart_charging.c). */

@@ -7,10 +7,13 @@ set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 cd "$root"
 cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build-rel -j "${SITEGATE_JOBS:-2}" --target sitegate bench_balancer > /dev/null
+cmake --build build-rel -j "${SITEGATE_JOBS:-2}" --target sitegate bench_balancer bench_store > /dev/null
 
 echo "== allocation time (balancer_allocate), per call"
 build-rel/tests/bench/bench_balancer
+echo
+echo "== the durable queue (SQLite, synchronous=FULL, group commit)"
+build-rel/tests/bench/bench_store
 echo
 echo "== grid-meter reading -> every changed SetChargingProfile written"
 /usr/bin/python3 tests/bench/meter_to_profiles.py --bin build-rel/gateway/sitegate

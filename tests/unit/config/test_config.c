@@ -456,6 +456,7 @@ static const struct bad bad_values[] = {
     { "offline.replay_interval_ms", "60001",
       "offline.replay_interval_ms: must be between 0 and 60000" },
     { "offline.max_queue_mb", "0", "offline.max_queue_mb: must be between 1 and 1048576" },
+    { "offline.hold_s", "0", "offline.hold_s: must be between 1 and 600" },
     { "offline.max_queue_mb", "1.5", "offline.max_queue_mb: must be an integer" },
     { "offline.close_chargers", "1", "offline.close_chargers: must be true or false" },
 
@@ -586,6 +587,7 @@ TEST(defaults)
     ASSERT_EQ(cfg.balancer.stack_level, -1);
     ASSERT_EQ(cfg.offline.unknown_tags, CONFIG_UNKNOWN_REJECT);
     ASSERT_EQ(cfg.offline.heartbeat_interval_s, 300);
+    ASSERT_EQ(cfg.offline.hold_s, 10);
     ASSERT_EQ(cfg.offline.auth_cache_s, 604800);
     ASSERT_EQ(cfg.offline.replay_interval_ms, 0);
     ASSERT_EQ(cfg.offline.max_queue_mb, 512);

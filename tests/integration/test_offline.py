@@ -1,0 +1,154 @@
+"""Issue 5, outages: the gateway answers chargers as a local CSMS while the CSMS
+is unreachable, keeps what the CSMS must see in its durable store, and replays
+it in order when the CSMS is back, with 1.6 transaction ids made consistent."""
+
+import json
+
+import pytest
+
+import ocpp_sim
+from conftest import wait_until
+
+OFFLINE = {"hold_s": 1, "unknown_tags": "accept"}
+UPSTREAM = {"reconnect_min_s": 0.2, "reconnect_max_s": 1}
+
+
+def tx_calls(csms, charger_id="CP01"):
+    return [f for f in csms.received(charger_id, types=2)
+            if f.action in ("StartTransaction", "MeterValues", "StopTransaction")]
+
+
+def offline_gateway(gateway, **overrides):
+    cfg = {"offline": dict(OFFLINE), "upstream": dict(UPSTREAM),
+           "chargers": [{"id": "CP01", "smart_charging": "off"}]}
+    cfg.update(overrides)
+    chargers = cfg.pop("chargers")
+    return gateway(chargers=chargers, **cfg)
+
+
+def test_session_while_the_csms_is_down_is_replayed_in_order(csms, gateway, charger):
+    gw = offline_gateway(gateway)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    result = cp.session(meter_values=3)            # all of it answered by the gateway
+    local_tx = result.transaction_id
+    assert local_tx < 0, "a transaction started offline gets a local (negative) id"
+    gw.wait_log(r"CSMS unreachable, answering in its place charger=CP01")
+
+    csms.start()
+    wait_until(lambda: len(tx_calls(csms)) == 5, timeout=15, what="the replayed transaction")
+    got = tx_calls(csms)
+    assert [f.action for f in got] == ["StartTransaction", "MeterValues", "MeterValues",
+                                      "MeterValues", "StopTransaction"]
+    # the CSMS's own id throughout, as if it had been online
+    [start_answer] = [json.loads(f.text)[2] for f in csms.sent("CP01", types=3) if f.id == got[0].id]
+    real = start_answer["transactionId"]
+    assert real > 0
+    assert all(f.payload["transactionId"] == real for f in got[1:])
+    # original timestamps and values, exactly as the charger sent them
+    sent = {f.action: [] for f in got}
+    for f in cp.sent():
+        if f.type == 2 and f.action in sent:
+            sent[f.action].append(f.payload)
+    assert got[0].payload == sent["StartTransaction"][-1]
+    assert got[-1].payload["timestamp"] == sent["StopTransaction"][-1]["timestamp"]
+    assert [f.payload["meterValue"] for f in got[1:4]] == [p["meterValue"] for p in sent["MeterValues"][-3:]]
+    gw.wait_log(r"offline transaction has its CSMS id charger=CP01 local=-\d+ csms=\d+")
+    gw.wait_log(r"backlog replayed charger=CP01")
+    ocpp_sim.assert_no_violations(csms, cp)
+
+
+def test_transaction_started_offline_is_translated_both_ways_after_the_outage(csms, gateway, charger):
+    gw = offline_gateway(gateway)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    cp.status("Preparing", 1)
+    answer = cp.call("StartTransaction", {"connectorId": 1, "idTag": "SIMTAG0001", "meterStart": 0,
+                                          "timestamp": ocpp_sim.now_iso()})
+    local = answer["transactionId"]
+    assert local < 0
+    csms.start()
+    wait_until(lambda: csms.received("CP01", action="StartTransaction", types=2), timeout=15)
+    gw.wait_log(r"backlog replayed charger=CP01")
+    [start] = csms.received("CP01", action="StartTransaction", types=2)
+    [answer] = [json.loads(f.text)[2] for f in csms.sent("CP01", types=3) if f.id == start.id]
+    real = answer["transactionId"]
+
+    # still running: the charger's MeterValues reach the CSMS with the CSMS's id...
+    cp.call("MeterValues", {"connectorId": 1, "transactionId": local, "meterValue": [{
+        "timestamp": ocpp_sim.now_iso(), "sampledValue": [{"value": "1000"}]}]})
+    wait_until(lambda: csms.received("CP01", action="MeterValues", types=2))
+    assert csms.received("CP01", action="MeterValues", types=2)[-1].payload["transactionId"] == real
+    # ...and the CSMS's RemoteStopTransaction reaches the charger with the local id
+    assert csms.call("CP01", "RemoteStopTransaction", {"transactionId": real})["status"] == "Accepted"
+    [remote] = cp.received(action="RemoteStopTransaction", types=2)
+    assert remote.payload["transactionId"] == local
+    ocpp_sim.assert_no_violations(csms, cp)
+
+
+@pytest.mark.parametrize("policy,expected", [("reject", "Invalid"), ("accept", "Accepted")])
+def test_unknown_tag_offline_follows_the_policy(csms, gateway, charger, policy, expected):
+    offline_gateway(gateway, offline={**OFFLINE, "unknown_tags": policy})
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    assert cp.call("Authorize", {"idTag": "NEVER-SEEN"}, timeout=10)["idTagInfo"]["status"] == expected
+
+
+def test_tag_the_csms_accepted_is_accepted_offline_from_the_cache(csms, gateway, charger):
+    offline_gateway(gateway, offline={**OFFLINE, "unknown_tags": "reject"})
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    assert cp.call("Authorize", {"idTag": "KNOWN-TAG"})["idTagInfo"]["status"] == "Accepted"
+    csms.stop()
+    assert cp.call("Authorize", {"idTag": "KNOWN-TAG"}, timeout=10)["idTagInfo"]["status"] == "Accepted"
+    assert cp.call("Authorize", {"idTag": "OTHER-TAG"}, timeout=10)["idTagInfo"]["status"] == "Invalid"
+
+
+def test_local_list_from_the_csms_is_used_offline(csms, gateway, charger):
+    offline_gateway(gateway, offline={**OFFLINE, "unknown_tags": "reject"})
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    assert csms.call("CP01", "SendLocalList", {
+        "listVersion": 3, "updateType": "Full", "localAuthorizationList": [
+            {"idTag": "LIST-OK", "idTagInfo": {"status": "Accepted"}},
+            {"idTag": "LIST-BLOCKED", "idTagInfo": {"status": "Blocked"}}]})["status"] == "Accepted"
+    csms.stop()
+    assert cp.call("Authorize", {"idTag": "LIST-OK"}, timeout=10)["idTagInfo"]["status"] == "Accepted"
+    assert cp.call("Authorize", {"idTag": "LIST-BLOCKED"}, timeout=10)["idTagInfo"]["status"] == "Blocked"
+
+
+def test_gateway_killed_during_the_outage_loses_nothing(csms, gateway, charger):
+    cfg = gateway.config(chargers=[{"id": "CP01", "smart_charging": "off"}],
+                         offline=dict(OFFLINE), upstream=dict(UPSTREAM))
+    gw = gateway(config=cfg)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    cp.session(meter_values=2)                       # stored, answered once durable
+    gw.allow_unclean_exit = True
+    gw.kill()                                        # kill -9: no chance to flush anything
+    csms.start()
+    gw2 = gateway(config=cfg, name="gw-restarted")
+    cp2 = charger("CP01", "1.6", gw=gw2)             # the charger comes back; replay follows
+    wait_until(lambda: len(tx_calls(csms)) == 4, timeout=15, what="the replay after a kill -9")
+    assert [f.action for f in tx_calls(csms)] == ["StartTransaction", "MeterValues", "MeterValues",
+                                                  "StopTransaction"]
+    gw2.wait_log(r"backlog replayed charger=CP01")
+    ocpp_sim.assert_no_violations(csms, cp, cp2)
+
+
+def test_replayed_message_refused_by_the_csms_is_kept_aside(csms, gateway, charger):
+    gw = offline_gateway(gateway)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    cp.session(meter_values=2)
+    csms.on("MeterValues", ocpp_sim.CallError("InternalError", "no"), once=True)
+    csms.start()
+    gw.wait_log(r"CSMS refused a replayed message, kept aside charger=CP01 action=MeterValues")
+    # the rest goes on: the stop arrives
+    wait_until(lambda: csms.received("CP01", action="StopTransaction", types=2), timeout=15)
+    ocpp_sim.assert_no_violations(csms, cp)
