@@ -226,6 +226,12 @@ static void csms__closed(struct lws *wsi, struct session *s)
     /* What was written to the dead socket is answered in the CSMS's place
      * (and kept for it) now, rather than when the charger gives up. */
     s->proxy->stats.expired_calls += pending_abandon(&s->to_csms);
+    /* For CSMSs that want OCPP 2.0.1's local-controller rule: the charger
+     * loses its connection with the gateway's. */
+    if (s->proxy->cfg->offline.close_chargers && s->down && !s->proxy->draining) {
+        log_info("proxy", "closing the charger with its upstream charger=%s", s->id);
+        link_close(&s->down->link, LINK_CLOSE_GOING_AWAY, true);
+    }
     csms__lost(s);
 }
 

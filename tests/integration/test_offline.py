@@ -152,3 +152,21 @@ def test_replayed_message_refused_by_the_csms_is_kept_aside(csms, gateway, charg
     # the rest goes on: the stop arrives
     wait_until(lambda: csms.received("CP01", action="StopTransaction", types=2), timeout=15)
     ocpp_sim.assert_no_violations(csms, cp)
+
+
+def test_close_chargers_option_drops_the_charger_with_its_upstream(csms, gateway, charger):
+    gw = offline_gateway(gateway, offline={**OFFLINE, "close_chargers": True})
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    assert cp.wait_closed() == 1001, "the charger's socket closes with its upstream's"
+    gw.wait_log(r"closing the charger with its upstream charger=CP01")
+
+
+def test_chargers_stay_connected_by_default_when_the_csms_goes(csms, gateway, charger):
+    gw = offline_gateway(gateway)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    gw.wait_log(r"upstream disconnected charger=CP01")
+    assert cp.heartbeat() and cp.connected
