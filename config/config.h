@@ -221,6 +221,9 @@ void config_free(struct config *cfg);
 /* The configured charger with this id, or NULL. */
 const struct config_charger *config_find_charger(const struct config *cfg, const char *id);
 
+/* How many 16-bit registers a value of this type spans (1, 2 or 4). */
+int config_register_words(enum config_reg_type type);
+
 /* The register map key of a quantity ("current_l1", "power", ...). */
 const char *config_quantity_name(enum config_quantity q);
 

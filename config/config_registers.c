@@ -84,7 +84,7 @@ static const struct config__key config__register_keys[] = {
     { 0 },
 };
 
-static int config__words(enum config_reg_type t)
+int config_register_words(enum config_reg_type t)
 {
     switch (t) {
     case CONFIG_REG_U16:
@@ -107,7 +107,7 @@ static int config__register_finish(struct config__ctx *ctx, const cJSON *obj, vo
         saved = config__push(ctx, "scale");
         rc = config__fail(ctx, "must not be 0");
         config__pop(ctx, saved);
-    } else if (r->address + config__words(r->type) - 1 > 65535) {
+    } else if (r->address + config_register_words(r->type) - 1 > 65535) {
         saved = config__push(ctx, "address");
         rc = config__fail(ctx, "a %s at %d runs past register 65535",
                           config__types[r->type].name, r->address);

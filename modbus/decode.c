@@ -12,20 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int decode_words(enum config_reg_type type)
-{
-    switch (type) {
-    case CONFIG_REG_U16:
-    case CONFIG_REG_S16: return 1;
-    case CONFIG_REG_U32:
-    case CONFIG_REG_S32:
-    case CONFIG_REG_FLOAT32: return 2;
-    case CONFIG_REG_U64:
-    case CONFIG_REG_FLOAT64: return 4;
-    }
-    return 1;
-}
-
 /* The value's bytes, most significant first, as an unsigned integer. */
 static uint64_t decode__bits(const uint16_t *regs, int words, enum config_order wo,
                              enum config_order bo)
@@ -42,7 +28,7 @@ static uint64_t decode__bits(const uint16_t *regs, int words, enum config_order 
 
 double decode_raw(const uint16_t *regs, const struct config_register *r)
 {
-    uint64_t bits = decode__bits(regs, decode_words(r->type), r->word_order, r->byte_order);
+    uint64_t bits = decode__bits(regs, config_register_words(r->type), r->word_order, r->byte_order);
     switch (r->type) {
     case CONFIG_REG_U16: return (double)(uint16_t)bits;
     case CONFIG_REG_S16: return (double)(int16_t)(uint16_t)bits;

@@ -13,10 +13,7 @@
 /* Longest reason a rejection gives (with its NUL), as in struct meter_sample. */
 #define DECODE_WHY_MAX 96
 
-/* How many registers a value of this type occupies: 1, 2 or 4. */
-int decode_words(enum config_reg_type type);
-
-/* The raw value of decode_words(r->type) registers, the first at r->address,
+/* The raw value of config_register_words(r->type) registers, the first at r->address,
  * in r's word and byte order, before scale and offset. NaN or infinite for
  * such float patterns. */
 double decode_raw(const uint16_t *regs, const struct config_register *r);

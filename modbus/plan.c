@@ -37,7 +37,7 @@ void plan_build(struct plan *p, const struct config_register map[CONFIG_Q_COUNT]
         spans[n].q = q;
         spans[n].function = map[q].function;
         spans[n].start = map[q].address;
-        spans[n].end = map[q].address + decode_words(map[q].type);
+        spans[n].end = map[q].address + config_register_words(map[q].type);
         n++;
     }
     qsort(spans, n, sizeof(spans[0]), plan__cmp);

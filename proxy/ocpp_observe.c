@@ -96,20 +96,20 @@ static int observe__status_notification(enum ocpp_version v, const cJSON *root,
     return rc < 0 ? rc : 0;
 }
 
-static int observe__start16(const cJSON *root, struct ocpp_observation *out)
+/* What Start- and StopTransaction (1.6) share: the idTag, the energy register
+ * named `register_key` (Wh, an integer), and the timestamp. */
+static int observe__tx16_common(const cJSON *root, const char *register_key,
+                                struct ocpp_observation *out)
 {
     const char *tag;
     long long wh;
     int rc;
 
-    out->kind = OCPP_OBS_TX_START;
-    if ((rc = ocpp_msg__need(observe__id(root, "connectorId", &out->connector))) < 0)
-        return rc;
     if ((rc = ocpp_msg__str(root, "idTag", 20, &tag)) < 0)
         return rc;
     if (rc == 0)
         ocpp_msg__copy(out->id_tag, sizeof out->id_tag, tag);
-    if ((rc = ocpp_msg__int(root, "meterStart", -9007199254740992LL, 9007199254740992LL,
+    if ((rc = ocpp_msg__int(root, register_key, -9007199254740992LL, 9007199254740992LL,
                             &wh)) < 0)
         return rc;
     if (rc == 0 && ocpp_msg__sane(OCPP_MSG__Q_ENERGY, (double)wh))
@@ -118,32 +118,30 @@ static int observe__start16(const cJSON *root, struct ocpp_observation *out)
     return rc < 0 ? rc : 0;
 }
 
+static int observe__start16(const cJSON *root, struct ocpp_observation *out)
+{
+    int rc;
+
+    out->kind = OCPP_OBS_TX_START;
+    if ((rc = ocpp_msg__need(observe__id(root, "connectorId", &out->connector))) < 0)
+        return rc;
+    return observe__tx16_common(root, "meterStart", out);
+}
+
 static int observe__stop16(const cJSON *root, struct ocpp_observation *out)
 {
     const cJSON *data;
-    const char *tag;
-    long long wh;
     int rc;
 
     out->kind = OCPP_OBS_TX_STOP;
     if ((rc = ocpp_msg__need(observe__txid16(root, out->transaction_id))) < 0)
         return rc;
-    if ((rc = ocpp_msg__str(root, "idTag", 20, &tag)) < 0)
-        return rc;
-    if (rc == 0)
-        ocpp_msg__copy(out->id_tag, sizeof out->id_tag, tag);
     if ((rc = ocpp_msg__child(root, "transactionData", cJSON_Array, &data)) < 0)
         return rc;
     if (rc == 0 && (rc = ocpp_msg__meter_values(OCPP_16, data, false, out)) < 0)
         return rc;
     /* meterStop is the register at the stop: it wins over transactionData. */
-    if ((rc = ocpp_msg__int(root, "meterStop", -9007199254740992LL, 9007199254740992LL,
-                            &wh)) < 0)
-        return rc;
-    if (rc == 0 && ocpp_msg__sane(OCPP_MSG__Q_ENERGY, (double)wh))
-        out->energy_wh = (double)wh;
-    rc = ocpp_msg__time(root, "timestamp", &out->timestamp);
-    return rc < 0 ? rc : 0;
+    return observe__tx16_common(root, "meterStop", out);
 }
 
 static int observe__meter_values_call(enum ocpp_version v, const cJSON *root,

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 4; i++)
             phases[i] = take_double(&p, &left);
     }
-    int words = decode_words(type);
+    int words = config_register_words(type);
     if (words < 1 || words > 4)
         abort();
     if (left < (size_t)words * 2)

@@ -19,13 +19,13 @@ static struct config_register reg(enum config_reg_type type, enum config_order w
 
 TEST(words)
 {
-    ASSERT_EQ(decode_words(CONFIG_REG_U16), 1);
-    ASSERT_EQ(decode_words(CONFIG_REG_S16), 1);
-    ASSERT_EQ(decode_words(CONFIG_REG_U32), 2);
-    ASSERT_EQ(decode_words(CONFIG_REG_S32), 2);
-    ASSERT_EQ(decode_words(CONFIG_REG_FLOAT32), 2);
-    ASSERT_EQ(decode_words(CONFIG_REG_U64), 4);
-    ASSERT_EQ(decode_words(CONFIG_REG_FLOAT64), 4);
+    ASSERT_EQ(config_register_words(CONFIG_REG_U16), 1);
+    ASSERT_EQ(config_register_words(CONFIG_REG_S16), 1);
+    ASSERT_EQ(config_register_words(CONFIG_REG_U32), 2);
+    ASSERT_EQ(config_register_words(CONFIG_REG_S32), 2);
+    ASSERT_EQ(config_register_words(CONFIG_REG_FLOAT32), 2);
+    ASSERT_EQ(config_register_words(CONFIG_REG_U64), 4);
+    ASSERT_EQ(config_register_words(CONFIG_REG_FLOAT64), 4);
 }
 
 /* 230.5 as IEEE 754 single is 0x43668000. */
@@ -170,7 +170,7 @@ TEST(round_trip_every_type_and_order)
         for (int wo = 0; wo < 2; wo++) {
             for (int bo = 0; bo < 2; bo++) {
                 uint16_t regs[4];
-                int words = decode_words(cases[i].type);
+                int words = config_register_words(cases[i].type);
                 encode(cases[i].bits, words, wo, bo, regs);
                 struct config_register r = reg(cases[i].type, wo, bo);
                 double v = decode_raw(regs, &r);
