@@ -172,6 +172,7 @@ struct config {
         int ping_interval_s;
         double reconnect_min_s;
         double reconnect_max_s;
+        double reconnect_rate_per_s; /* upstream connection attempts per second, all chargers */
     } upstream;
     struct config_charger charger_defaults; /* for chargers not listed (id empty) */
     struct config_charger *chargers;     /* in file order */

@@ -109,12 +109,93 @@ static void csms__lost(struct session *s)
     uv_timer_start(&s->retry, csms__retry_cb, (uint64_t)(delay * 1000), 0);
 }
 
+/* Whether a connect may start now: a token of the bucket, and nobody queued
+ * before this session. */
+static bool csms__connect_slot(struct proxy *p)
+{
+    double rate = p->cfg->upstream.reconnect_rate_per_s;
+    uint64_t now = uv_now(p->loop);
+    double burst = rate < 1 ? 1 : rate; /* one second's worth */
+    p->connect_tokens += (double)(now - p->connect_tokens_ms) / 1000.0 * rate;
+    if (p->connect_tokens > burst)
+        p->connect_tokens = burst;
+    p->connect_tokens_ms = now;
+    if (p->pace_head || p->connect_tokens < 1)
+        return false;
+    p->connect_tokens -= 1;
+    return true;
+}
+
+static void csms__start(struct session *s);
+
+static void csms__pacer_cb(uv_timer_t *t)
+{
+    struct proxy *p = t->data;
+    struct session *s = p->pace_head;
+    if (!s)
+        return;
+    p->pace_head = s->pace_next;
+    if (!p->pace_head)
+        p->pace_tail = NULL;
+    s->paced = false;
+    s->up_state = UPSTREAM_IDLE;
+    /* The pacer is the rate: this session's turn has come. */
+    if (!p->draining && s->down)
+        csms__start(s);
+    else
+        proxy__session_release(s);
+    if (p->pace_head)
+        uv_timer_start(&p->pacer, csms__pacer_cb,
+                       (uint64_t)(1000.0 / p->cfg->upstream.reconnect_rate_per_s) + 1, 0);
+}
+
+static void csms__pace(struct session *s)
+{
+    struct proxy *p = s->proxy;
+    s->paced = true;
+    s->pace_next = NULL;
+    s->up_state = UPSTREAM_BACKOFF;
+    if (p->pace_tail)
+        p->pace_tail->pace_next = s;
+    else
+        p->pace_head = s;
+    p->pace_tail = s;
+    if (!uv_is_active((uv_handle_t *)&p->pacer))
+        uv_timer_start(&p->pacer, csms__pacer_cb,
+                       (uint64_t)(1000.0 / p->cfg->upstream.reconnect_rate_per_s) + 1, 0);
+}
+
+void csms_side_unpace(struct session *s)
+{
+    struct proxy *p = s->proxy;
+    if (!s->paced)
+        return;
+    struct session **pp = &p->pace_head, *prev = NULL;
+    while (*pp != s) {
+        prev = *pp;
+        pp = &(*pp)->pace_next;
+    }
+    *pp = s->pace_next;
+    if (p->pace_tail == s)
+        p->pace_tail = prev;
+    s->paced = false;
+    s->up_state = UPSTREAM_IDLE;
+}
+
 void csms_side_connect(struct session *s)
 {
     struct proxy *p = s->proxy;
     if (p->draining || !s->down || s->up_state != UPSTREAM_IDLE)
         return;
+    if (csms__connect_slot(p))
+        csms__start(s);
+    else
+        csms__pace(s);
+}
 
+static void csms__start(struct session *s)
+{
+    struct proxy *p = s->proxy;
     char path[sizeof(p->url.path) + CONFIG_ID_MAX + 2];
     snprintf(path, sizeof(path), "%s/%s", p->url.path, s->id);
 
@@ -164,6 +245,7 @@ void csms_side_close(struct session *s, uint16_t code)
         break;
     case UPSTREAM_BACKOFF:
         uv_timer_stop(&s->retry);
+        csms_side_unpace(s);
         s->up_state = UPSTREAM_IDLE;
         break;
     default:

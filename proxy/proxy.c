@@ -104,6 +104,7 @@ void proxy__session_release(struct session *s)
     }
     charger_calls_drop(s);
     link_reset(&s->up);
+    csms_side_unpace(s);
     p->stats.expired_calls += pending_abandon(&s->to_charger) + pending_abandon(&s->to_csms);
     pending_free(&s->to_charger);
     pending_free(&s->to_csms);
@@ -210,6 +211,10 @@ int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
     uv_timer_start(&p->sweep, proxy__sweep, PROXY__SWEEP_MS, PROXY__SWEEP_MS);
     uv_timer_init(loop, &p->drain_deadline);
     p->drain_deadline.data = p;
+    uv_timer_init(loop, &p->pacer);
+    p->pacer.data = p;
+    p->connect_tokens = cfg->upstream.reconnect_rate_per_s < 1 ? 1 : cfg->upstream.reconnect_rate_per_s;
+    p->connect_tokens_ms = uv_now(loop);
     log_info("proxy", "listening address=%s port=%d path=%s upstream=%s mode=passthrough",
              addr, cfg->listen.port, cfg->listen.path, cfg->upstream.url);
     *out = p;
@@ -268,7 +273,8 @@ static void proxy__handle_closed(uv_handle_t *h)
 void proxy_destroy(struct proxy *p)
 {
     /* Sessions are gone: lws_context_destroy closed their sockets. */
-    p->open_handles = 2;
+    p->open_handles = 3;
+    uv_close((uv_handle_t *)&p->pacer, proxy__handle_closed);
     uv_close((uv_handle_t *)&p->sweep, proxy__handle_closed);
     uv_close((uv_handle_t *)&p->drain_deadline, proxy__handle_closed);
 }

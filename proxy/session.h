@@ -86,6 +86,8 @@ struct session {
     struct lws *up_connecting;        /* set by lws while the handshake runs */
     unsigned up_failures;             /* consecutive, for the backoff */
     uv_timer_t retry;
+    struct session *pace_next;        /* waiting for a connect slot (csms_side.c) */
+    bool paced;
 
     struct smart_state smart;
     struct offline_state offline;
@@ -111,6 +113,12 @@ struct proxy {
     uint64_t next_call_id;     /* the gateway's own message ids: "sg-<hex>" */
     bool draining;
     uv_timer_t drain_deadline;
+    /* Upstream connects, paced at upstream.reconnect_rate_per_s (a token
+     * bucket, and the sessions waiting for a token, first come first served). */
+    double connect_tokens;
+    uint64_t connect_tokens_ms;
+    struct session *pace_head, *pace_tail;
+    uv_timer_t pacer;
     int open_handles;          /* counted down as they close, at the end */
     void (*drained)(void *arg);
     void *drained_arg;
@@ -134,6 +142,8 @@ void csms_side_connect(struct session *s);
 void csms_side_close(struct session *s, uint16_t code);
 /* Hangs the upstream socket up at once (a dead link needs no close handshake). */
 void csms_side_drop(struct session *s);
+/* Takes a session out of the connect queue (it is going away). */
+void csms_side_unpace(struct session *s);
 int csms_side_parse_url(const char *url, struct upstream_url *out);
 
 /* Smart charging (smart_charging.c). */

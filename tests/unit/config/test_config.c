@@ -457,6 +457,7 @@ static const struct bad bad_values[] = {
       "offline.replay_interval_ms: must be between 0 and 60000" },
     { "offline.max_queue_mb", "0", "offline.max_queue_mb: must be between 1 and 1048576" },
     { "offline.hold_s", "0", "offline.hold_s: must be between 1 and 600" },
+    { "upstream.reconnect_rate_per_s", "0", "upstream.reconnect_rate_per_s: must be between 0.1 and 100000" },
     { "offline.max_queue_mb", "1.5", "offline.max_queue_mb: must be an integer" },
     { "offline.close_chargers", "1", "offline.close_chargers: must be true or false" },
 
