@@ -289,6 +289,8 @@ static void csms__established(struct lws *wsi, struct session *s)
     bool unwanted = s->up_state == UPSTREAM_CLOSING || !s->down || p->draining;
     s->up_state = UPSTREAM_OPEN;
     if (!unwanted)
+        offline_upstream_opening(s);
+    if (!unwanted)
         log_info("proxy", "upstream connected charger=%s held=%zu", s->id, s->up.queued);
     link_attach(&s->up, wsi);
     s->offline.active = false;

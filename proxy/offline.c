@@ -66,9 +66,10 @@ static int64_t offline__parse_time(const char *text)
     return (int64_t)timegm(&tm);
 }
 
+/* A live socket to the CSMS (its state lags behind while a close is handled). */
 static bool offline__upstream_ok(const struct session *s)
 {
-    return s->up_state == UPSTREAM_OPEN && !link_closing(&s->up);
+    return s->up_state == UPSTREAM_OPEN && s->up.wsi && !link_closing(&s->up);
 }
 
 static void offline__now_iso(char out[32])
@@ -327,7 +328,7 @@ static int offline__store(struct session *s, const struct frame *f, const char *
 
 /* Answers a charger's CALL the gateway can answer, storing it first when
  * the CSMS must see it; false when it is for the relay to hold. */
-static bool offline__take(struct session *s, const struct frame *f, const char *msg, size_t len)
+static bool offline__take_one(struct session *s, const struct frame *f, const char *msg, size_t len)
 {
     int fate = offline__fate(s->version, f->action);
     if (fate == OFFLINE__RELAY)
@@ -346,6 +347,37 @@ static bool offline__take(struct session *s, const struct frame *f, const char *
     cJSON_Delete(payload);
     log_debug("proxy", "answered locally charger=%s action=%s", s->id, f->action);
     return true;
+}
+
+static void offline__forwarded(void *ctx, const struct pending_call *call, const struct frame *f);
+
+/* Moves the CALLs still held for the CSMS that it must see into the store,
+ * oldest first: what is stored next must not overtake them. */
+static void offline__store_held(struct session *s)
+{
+    for (size_t i = 0; i < s->to_csms.n;) {
+        const struct pending_call *c = &s->to_csms.calls[i];
+        struct frame orig;
+        if (c->on_answer != offline__forwarded || !c->frame ||
+            frame_parse(c->frame, c->frame_len, &orig) != FRAME_OK ||
+            offline__fate(s->version, orig.action) < 0 || !link_unqueue(&s->up, c->id)) {
+            i++;
+            continue;
+        }
+        struct pending_call held;
+        pending_take(&s->to_csms, c->id, &held); /* index i is the next one now */
+        if (frame_parse(held.frame, held.frame_len, &orig) == FRAME_OK)
+            offline__take_one(s, &orig, held.frame, held.frame_len);
+        free(held.frame);
+    }
+}
+
+/* A new CALL (the youngest): what is still held goes into the store first. */
+static bool offline__take(struct session *s, const struct frame *f, const char *msg, size_t len)
+{
+    if (offline__fate(s->version, f->action) >= 0)
+        offline__store_held(s);
+    return offline__take_one(s, f, msg, len);
 }
 
 /* A live 1.6 message naming a transaction that was started offline and has
@@ -375,13 +407,15 @@ bool offline_charger_call(struct session *s, const struct frame *f, const char *
     if (!s->proxy->store)
         return false;
     bool up = offline__upstream_ok(s);
+    bool must_see = offline__fate(s->version, f->action) >= 0;
+    /* Behind a backlog, what the CSMS must see queues too, up or down: the
+     * CSMS gets it in the order the charger sent it. */
+    if (s->offline.backlog && must_see)
+        return offline__take(s, f, msg, len);
     /* Down, and already found to be down for good: answer at once. Down for
      * a moment only (or not known yet): the relay holds it (offline.hold_s). */
     if (!up)
         return s->offline.active ? offline__take(s, f, msg, len) : false;
-    /* While a backlog replays, what the CSMS must see queues behind it. */
-    if (s->offline.backlog && offline__fate(s->version, f->action) >= 0)
-        return offline__take(s, f, msg, len);
     offline__translate_up(s, f, rewritten, rewritten_len);
     return false;
 }
@@ -407,7 +441,8 @@ static void offline__forwarded(void *ctx, const struct pending_call *call, const
         s->offline.active = !offline__upstream_ok(s);
         log_info("proxy", "no answer from the CSMS, answering locally charger=%s action=%s",
                  s->id, call->action);
-        offline__take(s, &orig, call->frame, call->frame_len);
+        /* The oldest of what waits: stored alone, the younger ones follow. */
+        offline__take_one(s, &orig, call->frame, call->frame_len);
         return;
     }
     /* Learn from the CSMS's verdicts, for authorizing offline. */
@@ -552,12 +587,32 @@ static void offline__pump(struct session *s)
     store_msg_free(&m);
 }
 
+/* Whether the store holds messages of this identity; how many in *depth. */
+static bool offline__has_backlog(struct session *s, uint64_t *depth)
+{
+    *depth = 0;
+    return s->proxy->store && store_queue_stats(s->proxy->store, s->id, depth, NULL, NULL) == 0 &&
+           *depth > 0;
+}
+
+void offline_session_new(struct session *s)
+{
+    uint64_t depth;
+    s->offline.backlog = offline__has_backlog(s, &depth);
+    if (s->offline.backlog)
+        log_info("proxy", "backlog waiting for the CSMS charger=%s messages=%" PRIu64, s->id, depth);
+}
+
+void offline_upstream_opening(struct session *s)
+{
+    if (s->offline.backlog)
+        offline__store_held(s);
+}
+
 void offline_upstream_open(struct session *s)
 {
-    if (!s->proxy->store)
-        return;
-    uint64_t depth = 0;
-    if (store_queue_stats(s->proxy->store, s->id, &depth, NULL, NULL) == 0 && depth > 0) {
+    uint64_t depth;
+    if (offline__has_backlog(s, &depth)) {
         s->offline.backlog = true;
         log_info("proxy", "replaying backlog charger=%s messages=%" PRIu64, s->id, depth);
     }

@@ -47,6 +47,14 @@ int offline_track_call(struct session *s, const struct frame *f, const char *msg
  * replaced when it had to be rewritten (*rewritten is then the caller's). */
 void offline_csms_call(struct session *s, const struct frame *f, char **rewritten, size_t *len);
 
+/* A new session: whether its identity left a backlog (a restart), so that
+ * nothing new overtakes it. */
+void offline_session_new(struct session *s);
+
+/* The upstream socket is about to flush what it held: with a backlog, what
+ * the CSMS must see moves behind it first (in order), so nothing overtakes. */
+void offline_upstream_opening(struct session *s);
+
 /* The upstream socket is open: replay what waits. */
 void offline_upstream_open(struct session *s);
 

@@ -51,10 +51,13 @@ int pending_add(struct pending *p, const struct pending_call *call)
     return 0;
 }
 
-/* Order does not matter once a CALL is in the table: fill the hole with the last. */
+/* The table keeps the order CALLs were sent in: what expires or is abandoned
+ * together is handled oldest first (the offline path stores it in that order).
+ * Tables are small and bounded, so the shift is cheap. */
 static void pending__remove(struct pending *p, size_t i)
 {
-    p->calls[i] = p->calls[--p->n];
+    memmove(&p->calls[i], &p->calls[i + 1], (p->n - i - 1) * sizeof(p->calls[0]));
+    p->n--;
 }
 
 int pending_take(struct pending *p, const char *id, struct pending_call *out)
@@ -90,7 +93,8 @@ size_t pending_abandon(struct pending *p)
 {
     size_t n = 0;
     while (p->n) {
-        struct pending_call call = p->calls[--p->n];
+        struct pending_call call = p->calls[0];
+        pending__remove(p, 0);
         n++;
         if (call.on_answer)
             call.on_answer(call.ctx, &call, NULL);

@@ -56,11 +56,12 @@ int pending_take(struct pending *p, const char *id, struct pending_call *out);
 /* Whether a CALL with this id is in flight. */
 int pending_has(const struct pending *p, const char *id);
 
-/* Removes every CALL whose deadline is before now, calling back the gateway's
- * own; returns how many expired. */
+/* Removes every CALL whose deadline is before now, oldest first, calling back
+ * those with a callback; returns how many expired. */
 size_t pending_expire(struct pending *p, uint64_t now_ms);
 
-/* Removes every CALL (the peer went away), calling back the gateway's own. */
+/* Removes every CALL (the peer went away), oldest first, calling back those
+ * with a callback. */
 size_t pending_abandon(struct pending *p);
 
 #endif

@@ -68,6 +68,7 @@ struct session *proxy__session_new(struct proxy *p, const char *id,
     uv_timer_init(p->loop, &s->retry);
     s->retry.data = s;
     smart_reset(s);
+    offline_session_new(s);
 
     if (p->n_sessions >= p->n_buckets)
         proxy__grow(p);
