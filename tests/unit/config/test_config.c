@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "config_test.h"
 #include "password.h"
 #include "test.h"
 
@@ -24,129 +25,6 @@ static const char BASE[] =
     "\"schedule\":[{\"from\":\"18:00\",\"to\":\"22:00\",\"grid_limit_kw\":50}]},"
     "\"listen\":{},\"upstream\":{\"url\":\"ws://127.0.0.1:9100/ocpp\"},"
     "\"charger_defaults\":{},\"chargers\":[{\"id\":\"CP01\"}],\"balancer\":{},\"limits\":{}}";
-
-static const struct config zero_config;
-
-static char tmpdir[64];
-
-/* --- helpers ------------------------------------------------------------- */
-
-/* Follows "a.b[2].c" in root; creates missing objects on the way when asked. */
-static cJSON *at(cJSON *node, const char *tok, bool create)
-{
-    char name[256];
-    const char *br = strchr(tok, '[');
-    size_t n = br ? (size_t)(br - tok) : strlen(tok);
-    snprintf(name, sizeof(name), "%.*s", (int)n, tok);
-    cJSON *child = cJSON_GetObjectItemCaseSensitive(node, name);
-    if (!child && create)
-        child = cJSON_AddObjectToObject(node, name);
-    if (child && br)
-        child = cJSON_GetArrayItem(child, atoi(br + 1));
-    return child;
-}
-
-/* base with the value at path set to value, or removed if NULL. The value is
- * put in as raw text, so that what cJSON would not print back (1e999,
- * "\u0000") reaches the loader as written. */
-static char *with(const char *base, const char *path, const char *value)
-{
-    cJSON *root = cJSON_Parse(base);
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", path);
-    cJSON *node = root;
-    char *tok = buf, *dot;
-    while ((dot = strchr(tok, '.'))) {
-        *dot = '\0';
-        node = at(node, tok, true);
-        tok = dot + 1;
-    }
-    char name[256];
-    const char *br = strchr(tok, '[');
-    snprintf(name, sizeof(name), "%.*s", br ? (int)(br - tok) : (int)strlen(tok), tok);
-    cJSON *v = value ? cJSON_CreateRaw(value) : NULL;
-    if (br) {
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, name);
-        if (v)
-            cJSON_ReplaceItemInArray(arr, atoi(br + 1), v);
-        else
-            cJSON_DeleteItemFromArray(arr, atoi(br + 1));
-    } else if (!v) {
-        cJSON_DeleteItemFromObjectCaseSensitive(node, name);
-    } else if (cJSON_GetObjectItemCaseSensitive(node, name)) {
-        cJSON_ReplaceItemInObjectCaseSensitive(node, name, v);
-    } else {
-        cJSON_AddItemToObject(node, name, v);
-    }
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return out;
-}
-
-static int parse(const char *json, struct config *cfg, char *err)
-{
-    return config_parse(json, strlen(json), cfg, err);
-}
-
-/* Whether json fails with exactly this error and leaves the struct freed;
- * prints what happened when not. */
-static bool fails_with(const char *json, const char *want)
-{
-    struct config cfg;
-    char err[CONFIG_ERR_MAX];
-    int rc = parse(json, &cfg, err);
-    if (rc == 0) {
-        fprintf(stderr, "  accepted: %s\n  wanted:   %s\n", json, want);
-        config_free(&cfg);
-        return false;
-    }
-    if (rc != -EINVAL || strcmp(err, want) != 0) {
-        fprintf(stderr, "  got:    rc=%d \"%s\"\n  wanted: \"%s\"\n  json:   %s\n", rc, err, want,
-                json);
-        return false;
-    }
-    if (memcmp(&cfg, &zero_config, sizeof(cfg)) != 0) {
-        fprintf(stderr, "  struct not freed after: %s\n", want);
-        return false;
-    }
-    return true;
-}
-
-static bool parses(const char *json, struct config *cfg)
-{
-    char err[CONFIG_ERR_MAX];
-    int rc = parse(json, cfg, err);
-    if (rc != 0)
-        fprintf(stderr, "  rejected (rc=%d): %s\n  json: %s\n", rc, err, json);
-    return rc == 0;
-}
-
-static char *write_file(const char *name, const char *content, size_t len)
-{
-    static char path[128];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(content, 1, len, f) != len || fclose(f) != 0) {
-        perror(path);
-        abort();
-    }
-    return path;
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* --- bad values: one row per (key, value) -------------------------------- */
 
@@ -1375,18 +1253,10 @@ TEST(example_and_readme_show_every_key)
     free(readme);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_config.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (!tmpdir_create("test_config"))
         return 1;
-    }
     RUN(base_is_valid);
     RUN(bad_values);
     RUN(bounds_inclusive);
@@ -1417,6 +1287,6 @@ int main(void)
     RUN(example_and_readme_show_every_key);
 
     /* Leave no temp files behind. */
-    nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove();
     return test_summary();
 }

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "config_test.h"
 #include "test.h"
 
 /* Valid: a grid meter on the SDM630 template, one charger, everything else
@@ -43,118 +44,6 @@ static const char BASE_RTU[] =
     "\"rtu\":{\"device\":\"/dev/ttyUSB0\"}},"
     "{\"name\":\"ev\",\"role\":\"ev_submeter\",\"template\":\"carlo_gavazzi_em24\","
     "\"rtu\":{\"device\":\"/dev/ttyUSB0\"},\"unit_id\":2}]}";
-
-static const struct config zero_config;
-
-static char tmpdir[64];
-
-/* --- helpers (as in test_config.c) ----------------------------------------- */
-
-static cJSON *at(cJSON *node, const char *tok, bool create)
-{
-    char name[256];
-    const char *br = strchr(tok, '[');
-    size_t n = br ? (size_t)(br - tok) : strlen(tok);
-    snprintf(name, sizeof(name), "%.*s", (int)n, tok);
-    cJSON *child = cJSON_GetObjectItemCaseSensitive(node, name);
-    if (!child && create)
-        child = cJSON_AddObjectToObject(node, name);
-    if (child && br)
-        child = cJSON_GetArrayItem(child, atoi(br + 1));
-    return child;
-}
-
-/* base with the value at path ("a.b[2].c") set to raw JSON text, or removed if NULL. */
-static char *with(const char *base, const char *path, const char *value)
-{
-    cJSON *root = cJSON_Parse(base);
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", path);
-    cJSON *node = root;
-    char *tok = buf, *dot;
-    while ((dot = strchr(tok, '.'))) {
-        *dot = '\0';
-        node = at(node, tok, true);
-        tok = dot + 1;
-    }
-    char name[256];
-    const char *br = strchr(tok, '[');
-    snprintf(name, sizeof(name), "%.*s", br ? (int)(br - tok) : (int)strlen(tok), tok);
-    cJSON *v = value ? cJSON_CreateRaw(value) : NULL;
-    if (br) {
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, name);
-        if (v)
-            cJSON_ReplaceItemInArray(arr, atoi(br + 1), v);
-        else
-            cJSON_DeleteItemFromArray(arr, atoi(br + 1));
-    } else if (!v) {
-        cJSON_DeleteItemFromObjectCaseSensitive(node, name);
-    } else if (cJSON_GetObjectItemCaseSensitive(node, name)) {
-        cJSON_ReplaceItemInObjectCaseSensitive(node, name, v);
-    } else {
-        cJSON_AddItemToObject(node, name, v);
-    }
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return out;
-}
-
-static bool fails_with(const char *json, const char *want)
-{
-    struct config cfg;
-    char err[CONFIG_ERR_MAX];
-    int rc = config_parse(json, strlen(json), &cfg, err);
-    if (rc == 0) {
-        fprintf(stderr, "  accepted: %s\n  wanted:   %s\n", json, want);
-        config_free(&cfg);
-        return false;
-    }
-    if (rc != -EINVAL || strcmp(err, want) != 0) {
-        fprintf(stderr, "  got:    rc=%d \"%s\"\n  wanted: \"%s\"\n  json:   %s\n", rc, err, want,
-                json);
-        return false;
-    }
-    if (memcmp(&cfg, &zero_config, sizeof(cfg)) != 0) {
-        fprintf(stderr, "  struct not freed after: %s\n", want);
-        return false;
-    }
-    return true;
-}
-
-static bool parses(const char *json, struct config *cfg)
-{
-    char err[CONFIG_ERR_MAX];
-    int rc = config_parse(json, strlen(json), cfg, err);
-    if (rc != 0)
-        fprintf(stderr, "  rejected (rc=%d): %s\n  json: %s\n", rc, err, json);
-    return rc == 0;
-}
-
-static void write_file(const char *name, const char *content)
-{
-    char path[160];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(content, 1, strlen(content), f) != strlen(content) || fclose(f) != 0) {
-        perror(path);
-        abort();
-    }
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* BASE with a template_dir of tmpdir and this template name. */
 static char *with_template(const char *name)
@@ -675,7 +564,7 @@ TEST(bad_template_names_file_and_quantity)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char name[32];
         snprintf(name, sizeof(name), "%s.json", cases[i].file);
-        write_file(name, cases[i].content);
+        write_file(name, cases[i].content, strlen(cases[i].content));
         char *json = with_template(cases[i].file);
         char want[CONFIG_ERR_MAX];
         snprintf(want, sizeof(want), "meters[0].template: %s/%s.json: %s", tmpdir, cases[i].file,
@@ -693,7 +582,7 @@ TEST(bad_template_names_file_and_quantity)
     text[0] = '{';
     text[big - 1] = '}';
     text[big] = '\0';
-    write_file("big.json", text);
+    write_file("big.json", text, strlen(text));
     free(text);
     char *json = with_template("big");
     char want[CONFIG_ERR_MAX];
@@ -707,9 +596,11 @@ TEST(bad_template_names_file_and_quantity)
 
 TEST(own_template_and_overrides_merge)
 {
-    write_file("mine.json", "{\"power\":{\"address\":100,\"function\":\"input\",\"type\":\"s32\","
-                            "\"word_order\":\"little\",\"scale\":0.1,\"offset\":2},"
-                            "\"current_l1\":{\"address\":10,\"type\":\"u16\",\"scale\":0.01}}");
+    static const char mine[] =
+        "{\"power\":{\"address\":100,\"function\":\"input\",\"type\":\"s32\","
+        "\"word_order\":\"little\",\"scale\":0.1,\"offset\":2},"
+        "\"current_l1\":{\"address\":10,\"type\":\"u16\",\"scale\":0.01}}";
+    write_file("mine.json", mine, sizeof(mine) - 1);
     char *a = with_template("mine");
     /* Only the address moves; type, orders, scale and offset stay. */
     char *b = with(a, "meters[0].registers.power", "{\"address\":200}");
@@ -1072,8 +963,8 @@ TEST(example_and_readme_show_the_meter_keys)
         "template_dir", "rtu", "device", "baud", "parity", "data_bits", "stop_bits",
         "rating_kva", "derating", "temp_c", "percent",
     };
-    char *example = read_all(EXAMPLE_CONFIG);
-    char *readme = read_all(README_MD);
+    char *example = read_all(EXAMPLE_CONFIG, NULL);
+    char *readme = read_all(README_MD, NULL);
     ASSERT_NOT_NULL(example);
     ASSERT_NOT_NULL(readme);
     char quoted[64], ticked[64];
@@ -1131,18 +1022,10 @@ TEST(quantity_names)
     ASSERT_STR_EQ(config_quantity_name(CONFIG_Q_COUNT), "?");
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_config_meters.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (!tmpdir_create("test_config_meters"))
         return 1;
-    }
     RUN(bases_are_valid);
     RUN(bad_values);
     RUN(bounds_inclusive);
@@ -1161,6 +1044,6 @@ int main(void)
     RUN(example_has_a_grid_meter);
     RUN(example_and_readme_show_the_meter_keys);
     RUN(quantity_names);
-    nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove();
     return test_summary();
 }
