@@ -67,9 +67,13 @@ void site_free(struct site *site)
 
 struct site_charger *site_find(struct site *site, const char *id)
 {
-    /* Chargers are looked up per observed frame; a site has at most a few
-     * thousand, and most frames are not observed at all. */
-    for (size_t i = 0; i < site->n_chargers; i++)
+    /* Looked up for every observed frame: configured chargers sit at their
+     * config index, which the config's sorted index finds in O(log n). */
+    const struct config_charger *cc = config_find_charger(site->cfg, id);
+    if (cc)
+        return &site->chargers[cc - site->cfg->chargers];
+    /* Chargers let in by allow_unknown_chargers follow, in arrival order. */
+    for (size_t i = site->cfg->n_chargers; i < site->n_chargers; i++)
         if (strcmp(site->chargers[i].id, id) == 0)
             return &site->chargers[i];
     return NULL;

@@ -386,8 +386,11 @@ static bool offline__take(struct session *s, const struct frame *f, const char *
  * its CSMS id by now: the CSMS gets its own id. */
 static void offline__translate_up(struct session *s, const struct frame *f, char **out, size_t *out_len)
 {
-    /* Cheap test first: only payloads with a negative transactionId qualify. */
-    if (s->version != OCPP_16 || !offline__mentions(&f->payload, "\"transactionId\":-"))
+    /* Every forwarded frame passes here: cheap tests first. Only these two
+     * actions name a transaction, and only a negative id is a local one. */
+    if (s->version != OCPP_16 ||
+        (strcmp(f->action, "MeterValues") != 0 && strcmp(f->action, "StopTransaction") != 0) ||
+        !offline__mentions(&f->payload, "\"transactionId\":-"))
         return;
     cJSON *payload = cJSON_ParseWithLength(f->payload.ptr, f->payload.len);
     const cJSON *tx = payload ? cJSON_GetObjectItemCaseSensitive(payload, "transactionId") : NULL;
