@@ -70,9 +70,24 @@ static struct lws_context *gateway__lws_create(uv_loop_t *loop)
     return lws_create_context(&info);
 }
 
+/* What the relay did, for the log (the metrics endpoint shows it live). */
+static void gateway__log_stats(const struct proxy_stats *st)
+{
+    log_info("gateway", "totals frames_from_chargers=%llu frames_from_csms=%llu bad_frames=%llu "
+             "oversized=%llu unmatched_results=%llu expired_calls=%llu refused_calls=%llu "
+             "refused_handshakes=%llu dropped=%llu profile_writes=%llu profile_failures=%llu",
+             (unsigned long long)st->frames_from_chargers, (unsigned long long)st->frames_from_csms,
+             (unsigned long long)st->bad_frames, (unsigned long long)st->oversized_frames,
+             (unsigned long long)st->unmatched_results, (unsigned long long)st->expired_calls,
+             (unsigned long long)st->refused_calls, (unsigned long long)st->refused_handshakes,
+             (unsigned long long)st->dropped_frames, (unsigned long long)st->profile_writes,
+             (unsigned long long)st->profile_failures);
+}
+
 static void gateway__drained(void *arg)
 {
     struct gateway *g = arg;
+    gateway__log_stats(proxy_get_stats(g->proxy));
     /* Foreign-loop teardown (PLATFORM.md): destroy once, close our handles and
      * let the loop finish; gateway_run destroys again after uv_run returns. */
     lws_context_destroy(g->lws);

@@ -1,6 +1,7 @@
 """Issue 2, relay: SIGTERM (or SIGINT) during traffic closes every socket, chargers
 and upstream, with 1001 and exits 0 within 5 seconds."""
 
+import re
 import signal
 import time
 
@@ -64,6 +65,11 @@ def test_signal_during_traffic(csms, gateway, charger, sims, sig):
     for f in futures:
         assert f.result(15) > 0          # each loop did some work, then saw the close
     assert len(csms.connect_events()) == len(SPECS)
+    # the relay's totals, logged on the way out, count what went through
+    m = re.search(r"info gateway: totals frames_from_chargers=(\d+) frames_from_csms=(\d+) "
+                  r"bad_frames=0", gw.log_text())
+    assert m, "no totals line at shutdown"
+    assert int(m.group(1)) >= 3 * 20 and int(m.group(2)) >= 3 * 20
     ocpp_sim.assert_no_violations(csms, *cps.values())
 
 
