@@ -250,6 +250,8 @@ static const struct config__key config__offline_keys[] = {
     KEY(struct config, "max_queue_mb", INT, offline.max_queue_mb, .min = 1, .max = 1048576,
         .def = 512),
     KEY(struct config, "close_chargers", BOOL, offline.close_chargers, .def = 0),
+    KEY(struct config, "local_list", CUSTOM, offline.local_list,
+        .parse = config__parse_local_list),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__offline_keys);
@@ -540,6 +542,7 @@ void config_free(struct config *cfg)
     config__free_secret(cfg->charger_defaults.upstream_password);
     free(cfg->chargers);
     free(cfg->charger_index);
+    free(cfg->offline.local_list);
     free(cfg->state_dir);
     free(cfg->template_dir);
     config__free_meters(cfg->meters, cfg->n_meters);

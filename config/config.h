@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -28,6 +29,18 @@ enum config_profile { CONFIG_PROFILE_AUTO, CONFIG_PROFILE_CHARGER_MAX, CONFIG_PR
 enum config_tristate { CONFIG_AUTO, CONFIG_ON, CONFIG_OFF };
 /* What an idTag neither the local list nor the auth cache knows gets offline. */
 enum config_unknown_tags { CONFIG_UNKNOWN_REJECT, CONFIG_UNKNOWN_ACCEPT };
+
+/* A verdict of the site's own authorization list (offline.local_list). */
+enum config_auth { CONFIG_AUTH_ACCEPTED, CONFIG_AUTH_BLOCKED, CONFIG_AUTH_EXPIRED, CONFIG_AUTH_INVALID };
+
+/* One entry of offline.local_list: an idTag (1.6) or idToken (2.0.1) the
+ * gateway answers for itself while the CSMS is unreachable. */
+#define CONFIG_TAG_MAX 36 /* 2.0.1 idToken; 1.6 idTags are 20 */
+struct config_local_tag {
+    char id_tag[CONFIG_ID_MAX + 1]; /* at most CONFIG_TAG_MAX characters */
+    enum config_auth status;
+    int64_t expiry;      /* Unix seconds; 0: none */
+};
 
 /* A time-of-day window with its own, lower caps. Times are minutes since local
  * midnight; to_min <= from_min wraps past midnight. A cap that is not set is NAN. */
@@ -196,6 +209,8 @@ struct config {
         int replay_interval_ms;   /* at least this between two replayed CALLs */
         int max_queue_mb;         /* disk budget of the store-and-forward queue */
         bool close_chargers;      /* close a charger's socket when its upstream is lost */
+        struct config_local_tag *local_list; /* sorted by id_tag (config_find_local_tag) */
+        size_t n_local_list;
     } offline;
     struct {
         size_t max_frame_bytes;
@@ -221,6 +236,9 @@ void config_free(struct config *cfg);
 
 /* The configured charger with this id, or NULL. */
 const struct config_charger *config_find_charger(const struct config *cfg, const char *id);
+
+/* The offline.local_list entry of this idTag/idToken, or NULL. */
+const struct config_local_tag *config_find_local_tag(const struct config *cfg, const char *id_tag);
 
 /* How many 16-bit registers a value of this type spans (1, 2 or 4). */
 int config_register_words(enum config_reg_type type);

@@ -135,6 +135,9 @@ bool config__name_ok(const char *s);
 
 /* Meters (config_meters.c): the meters[] array, the meter rules of the check
  * pass, and freeing. */
+/* offline.local_list (config_local_list.c). */
+int config__parse_local_list(struct config__ctx *ctx, cJSON *item, void *field);
+
 int config__parse_meters(struct config__ctx *ctx, cJSON *item, void *field);
 int config__check_meters(struct config__ctx *ctx);
 void config__free_meters(struct config_meter *meters, size_t n);

@@ -101,18 +101,31 @@ static int offline__auth_parse(const char *name, enum store_auth_status *out)
     return -EINVAL; /* 2.0.1 adds Unknown, NoCredit, ...: not cached */
 }
 
-/* The local list, then the auth cache, then the site's policy for unknown tags. */
+static enum store_auth_status offline__expired(enum store_auth_status status, int64_t expiry,
+                                              int64_t now)
+{
+    return status == STORE_AUTH_ACCEPTED && expiry && expiry < now ? STORE_AUTH_EXPIRED : status;
+}
+
+/* The CSMS's local list (it knows its own tags best: a card it blocked stays
+ * blocked), then the site's list from the config, then the auth cache, then
+ * the site's policy for unknown tags. */
 static enum store_auth_status offline__authorize(struct session *s, const char *tag)
 {
+    static const enum store_auth_status from_config[] = {
+        [CONFIG_AUTH_ACCEPTED] = STORE_AUTH_ACCEPTED, [CONFIG_AUTH_BLOCKED] = STORE_AUTH_BLOCKED,
+        [CONFIG_AUTH_EXPIRED] = STORE_AUTH_EXPIRED, [CONFIG_AUTH_INVALID] = STORE_AUTH_INVALID,
+    };
     struct store *st = s->proxy->store;
+    int64_t now = (int64_t)time(NULL);
     enum store_auth_status status;
     int64_t expiry;
-    if (store_local_list_get(st, s->id, tag, &status, &expiry) == 0) {
-        if (status == STORE_AUTH_ACCEPTED && expiry && expiry < (int64_t)time(NULL))
-            status = STORE_AUTH_EXPIRED;
-        return status;
-    }
-    if (store_auth_cache_get(st, tag, (int64_t)time(NULL), &status) == 0)
+    if (store_local_list_get(st, s->id, tag, &status, &expiry) == 0)
+        return offline__expired(status, expiry, now);
+    const struct config_local_tag *site = config_find_local_tag(s->proxy->cfg, tag);
+    if (site)
+        return offline__expired(from_config[site->status], site->expiry, now);
+    if (store_auth_cache_get(st, tag, now, &status) == 0)
         return status;
     return s->proxy->cfg->offline.unknown_tags == CONFIG_UNKNOWN_ACCEPT ? STORE_AUTH_ACCEPTED
                                                                         : STORE_AUTH_INVALID;
@@ -499,7 +512,8 @@ int offline_track_call(struct session *s, const struct frame *f, const char *msg
 
 static void offline__local_list(struct session *s, const cJSON *payload)
 {
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(payload, "listVersion");
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(
+        payload, s->version == OCPP_16 ? "listVersion" : "versionNumber");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(payload, "updateType");
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(payload, "localAuthorizationList");
     if (!cJSON_IsNumber(version) || !cJSON_IsString(type))

@@ -120,6 +120,29 @@ def test_local_list_from_the_csms_is_used_offline(csms, gateway, charger):
     assert cp.call("Authorize", {"idTag": "LIST-BLOCKED"}, timeout=10)["idTagInfo"]["status"] == "Blocked"
 
 
+def test_site_list_from_the_config_is_used_offline_after_the_csms_list(csms, gateway, charger):
+    site_list = [{"id_tag": "FLEET-1"}, {"id_tag": "STOLEN", "status": "Blocked"},
+                 {"id_tag": "OLD-CARD", "expiry": "2020-01-01T00:00:00Z"},
+                 {"id_tag": "CSMS-KNOWS", "status": "Accepted"}]
+    offline_gateway(gateway, offline={**OFFLINE, "unknown_tags": "accept", "local_list": site_list})
+    cp = charger("CP01", "2.0.1")
+    cp.boot()
+    assert csms.call("CP01", "SendLocalList", {
+        "versionNumber": 2, "updateType": "Full", "localAuthorizationList": [
+            {"idToken": {"idToken": "CSMS-KNOWS", "type": "ISO14443"},
+             "idTokenInfo": {"status": "Blocked"}}]})["status"] == "Accepted"
+    csms.stop()
+
+    def status(tag):
+        answer = cp.call("Authorize", {"idToken": {"idToken": tag, "type": "ISO14443"}}, timeout=10)
+        return answer["idTokenInfo"]["status"]
+    assert status("FLEET-1") == "Accepted"
+    assert status("STOLEN") == "Blocked"          # the site's list wins over unknown_tags
+    assert status("OLD-CARD") == "Expired"
+    assert status("CSMS-KNOWS") == "Blocked"      # the CSMS's own list comes first
+    assert status("ANYONE") == "Accepted"         # unknown: the policy
+
+
 def test_gateway_killed_during_the_outage_loses_nothing(csms, gateway, charger):
     cfg = gateway.config(chargers=[{"id": "CP01", "smart_charging": "off"}],
                          offline=dict(OFFLINE), upstream=dict(UPSTREAM))

@@ -338,6 +338,27 @@ static const struct bad bad_values[] = {
     { "upstream.reconnect_rate_per_s", "0", "upstream.reconnect_rate_per_s: must be between 0.1 and 100000" },
     { "offline.max_queue_mb", "1.5", "offline.max_queue_mb: must be an integer" },
     { "offline.close_chargers", "1", "offline.close_chargers: must be true or false" },
+    { "offline.local_list", "{}", "offline.local_list: must be an array" },
+    { "offline.local_list", "[\"TAG1\"]", "offline.local_list[0]: must be an object" },
+    { "offline.local_list", "[{\"status\":\"Accepted\"}]", "offline.local_list[0].id_tag: is required" },
+    { "offline.local_list", "[{\"id_tag\":\"\"}]",
+      "offline.local_list[0].id_tag: must be 1 to 36 characters" },
+    { "offline.local_list", "[{\"id_tag\":\"0123456789012345678901234567890123456\"}]",
+      "offline.local_list[0].id_tag: must be 1 to 36 characters" },
+    { "offline.local_list", "[{\"id_tag\":\"A\",\"status\":\"accepted\"}]",
+      "offline.local_list[0].status: must be one of \"Accepted\", \"Blocked\", \"Expired\", \"Invalid\"" },
+    { "offline.local_list", "[{\"id_tag\":\"A\"},{\"id_tag\":\"B\",\"expiry\":\"2027-13-01T00:00:00Z\"}]",
+      "offline.local_list[1].expiry: must be an RFC 3339 time like \"2027-12-31T23:59:59Z\"" },
+    { "offline.local_list", "[{\"id_tag\":\"A\",\"expiry\":\"2027-12-01 00:00:00\"}]",
+      "offline.local_list[0].expiry: must be an RFC 3339 time like \"2027-12-31T23:59:59Z\"" },
+    { "offline.local_list", "[{\"id_tag\":\"A\",\"expiry\":\"2027-12-01T00:00:00+0530\"}]",
+      "offline.local_list[0].expiry: must be an RFC 3339 time like \"2027-12-31T23:59:59Z\"" },
+    { "offline.local_list", "[{\"id_tag\":\"A\",\"expiry\":1700000000}]",
+      "offline.local_list[0].expiry: must be an RFC 3339 time like \"2027-12-31T23:59:59Z\"" },
+    { "offline.local_list", "[{\"id_tag\":\"A\",\"parent\":\"B\"}]",
+      "offline.local_list[0].parent: unknown key" },
+    { "offline.local_list", "[{\"id_tag\":\"B\"},{\"id_tag\":\"A\"},{\"id_tag\":\"B\"}]",
+      "offline.local_list: duplicate id_tag \"B\"" },
 
     /* limits */
     { "limits", "0", "limits: must be an object" },
@@ -756,6 +777,43 @@ TEST(schedule_parsed)
     free(json);
     ASSERT_EQ(cfg.site.n_schedule, 0);
     ASSERT_NULL(cfg.site.schedule);
+    config_free(&cfg);
+}
+
+TEST(local_list)
+{
+    struct config cfg;
+    char *json = with(BASE, "offline.local_list",
+                      "[{\"id_tag\":\"FLEET-7\"},"
+                      "{\"id_tag\":\"STOLEN\",\"status\":\"Blocked\"},"
+                      "{\"id_tag\":\"VISITOR\",\"expiry\":\"2027-01-01T05:30:00.25+05:30\"}]");
+    ASSERT(parses(json, &cfg));
+    free(json);
+    ASSERT_EQ(cfg.offline.n_local_list, 3);
+    const struct config_local_tag *t = config_find_local_tag(&cfg, "FLEET-7");
+    ASSERT_NOT_NULL(t);
+    ASSERT_EQ(t->status, CONFIG_AUTH_ACCEPTED);
+    ASSERT_EQ(t->expiry, 0);
+    t = config_find_local_tag(&cfg, "STOLEN");
+    ASSERT_NOT_NULL(t);
+    ASSERT_EQ(t->status, CONFIG_AUTH_BLOCKED);
+    t = config_find_local_tag(&cfg, "VISITOR");
+    ASSERT_NOT_NULL(t);
+    ASSERT_EQ(t->expiry, 1798761600); /* 2027-01-01T00:00:00Z */
+    ASSERT_NULL(config_find_local_tag(&cfg, "FLEET-"));
+    ASSERT_NULL(config_find_local_tag(&cfg, "fleet-7")); /* tags are case-sensitive */
+    ASSERT_NULL(config_find_local_tag(&cfg, "0123456789012345678901234567890123456789"));
+    config_free(&cfg);
+
+    /* None by default, and an empty list is none. */
+    ASSERT(parses(BASE, &cfg));
+    ASSERT_EQ(cfg.offline.n_local_list, 0);
+    ASSERT_NULL(config_find_local_tag(&cfg, "FLEET-7"));
+    config_free(&cfg);
+    json = with(BASE, "offline.local_list", "[]");
+    ASSERT(parses(json, &cfg));
+    free(json);
+    ASSERT_NULL(cfg.offline.local_list);
     config_free(&cfg);
 }
 
@@ -1224,7 +1282,8 @@ TEST(example_and_readme_show_every_key)
         "phases", "phase", "min_current_a", "max_current_a", "priority", "charging_rate_unit",
         "profile", "stack_level", "smart_charging", "balancer", "increase_interval_s",
         "deadband_a", "headroom_a", "profile_id", "limits", "max_frame_bytes",
-        "max_pending_calls", "hold_frames", "state_dir", "log_level",
+        "max_pending_calls", "hold_frames", "state_dir", "log_level", "local_list", "id_tag",
+        "expiry",
     };
     /* Not in the example on purpose (a file that must exist, secrets). */
     static const char *const readme_only[] = {
@@ -1270,6 +1329,7 @@ int main(void)
     RUN(many_chargers);
     RUN(find_without_index);
     RUN(schedule_parsed);
+    RUN(local_list);
     RUN(schedule_overlap);
     RUN(schedule_caps_and_count);
     RUN(password_hash_kept);
