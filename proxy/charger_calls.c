@@ -1,11 +1,15 @@
 #include "charger_calls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "session.h"
+
+/* The gateway's own CALLs (profiles, configuration reads, triggers) are small. */
+#define CHARGER_CALLS__OWN_MAX 2048
 
 struct charger_call {
     struct charger_call *next;
@@ -73,6 +77,21 @@ int charger_calls_push(struct session *s, const char *id, const char *action,
     s->calls_len++;
     charger_calls_pump(s);
     return 0;
+}
+
+int charger_calls_own(struct session *s, const char *action, const char *payload, size_t len,
+                      pending_cb on_answer, int coalesce_key)
+{
+    struct proxy *p = s->proxy;
+    char id[FRAME_ID_MAX + 1];
+    do
+        snprintf(id, sizeof(id), "sg-%llx", (unsigned long long)++p->next_call_id);
+    while (charger_calls_has_id(s, id));
+    char frame[CHARGER_CALLS__OWN_MAX];
+    int n = frame_write_call(frame, sizeof(frame), id, action, payload, len);
+    if (n < 0)
+        return n;
+    return charger_calls_push(s, id, action, frame, (size_t)n, on_answer, s, coalesce_key);
 }
 
 void charger_calls_pump(struct session *s)

@@ -226,8 +226,12 @@ static void charger__closed(struct charger_conn *c)
         p->observer.charger_link(p->observer.ctx, s->id, false);
     p->stats.expired_calls += pending_abandon(&s->to_charger);
     charger_calls_drop(s);
-    /* Passthrough: the CSMS sees the charger go when it goes. */
-    csms_side_close(s, code);
+    /* Passthrough: the CSMS sees the charger go when it goes, unless it has
+     * yet to receive the charger's backlog (then when that is replayed). */
+    if (s->offline.backlog)
+        log_info("proxy", "upstream kept for the backlog charger=%s", s->id);
+    else
+        csms_side_close(s, code);
     proxy__session_release(s);
 }
 

@@ -86,11 +86,11 @@ static void csms__retry_cb(uv_timer_t *t)
     csms_side_connect(s);
 }
 
-/* The socket is gone: try again later while the charger is there, else let go. */
+/* The socket is gone: try again later while it is wanted, else let go. */
 static void csms__lost(struct session *s)
 {
     struct proxy *p = s->proxy;
-    if (!s->down || p->draining) {
+    if (!proxy__wants_upstream(s)) {
         s->up_state = UPSTREAM_IDLE;
         proxy__session_release(s);
         return;
@@ -140,7 +140,7 @@ static void csms__pacer_cb(uv_timer_t *t)
     s->paced = false;
     s->up_state = UPSTREAM_IDLE;
     /* The pacer is the rate: this session's turn has come. */
-    if (!p->draining && s->down)
+    if (proxy__wants_upstream(s))
         csms__start(s);
     else
         proxy__session_release(s);
@@ -185,7 +185,7 @@ void csms_side_unpace(struct session *s)
 void csms_side_connect(struct session *s)
 {
     struct proxy *p = s->proxy;
-    if (p->draining || !s->down || s->up_state != UPSTREAM_IDLE)
+    if (!proxy__wants_upstream(s) || s->up_state != UPSTREAM_IDLE)
         return;
     if (csms__connect_slot(p))
         csms__start(s);
@@ -286,7 +286,7 @@ static void csms__established(struct lws *wsi, struct session *s)
     s->up_connecting = NULL;
     s->up_failures = 0;
     p->stats.upstreams_connected++;
-    bool unwanted = s->up_state == UPSTREAM_CLOSING || !s->down || p->draining;
+    bool unwanted = s->up_state == UPSTREAM_CLOSING || !proxy__wants_upstream(s);
     s->up_state = UPSTREAM_OPEN;
     if (!unwanted)
         offline_upstream_opening(s);

@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "pending.h"
 
+struct proxy;
 struct session;
 
 /* Per session. */
@@ -60,5 +61,10 @@ void offline_upstream_open(struct session *s);
 
 /* Called every sweep: replays what a throttle held back. */
 void offline_tick(struct session *s);
+
+/* Opens a session (and its upstream socket) for every identity whose backlog
+ * waits in the store while its charger is not connected, so that the CSMS
+ * gets it all the same; the socket closes once the backlog is replayed. */
+void offline_adopt_backlogs(struct proxy *p);
 
 #endif

@@ -9,12 +9,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "charger_calls.h"
 #include "log.h"
 #include "offline_int.h"
 #include "session.h"
 #include "store.h"
 
 static void offline__pump(struct session *s);
+
+static void offline__snapshot_answer(void *ctx, const struct pending_call *call, const struct frame *f)
+{
+    struct session *s = ctx;
+    (void)call;
+    if (f && f->type == FRAME_RESULT)
+        log_debug("proxy", "status snapshot asked charger=%s", s->id);
+    else
+        log_info("proxy", "charger will not send a status snapshot charger=%s answer=%s", s->id,
+                 !f ? "none" : f->type == FRAME_ERROR ? f->error_code : "refused");
+}
+
+/* After a replay the CSMS's picture of the connectors is the backlog's last
+ * word, perhaps minutes old: the charger is asked for its statuses now (for
+ * all connectors: no connectorId in 1.6, no evse in 2.0.1), and they go up as
+ * usual. */
+static void offline__status_snapshot(struct session *s)
+{
+    static const char payload[] = "{\"requestedMessage\":\"StatusNotification\"}";
+    if (charger_calls_own(s, "TriggerMessage", payload, sizeof(payload) - 1,
+                          offline__snapshot_answer, -1) < 0)
+        log_warn("proxy", "cannot ask for a status snapshot charger=%s", s->id);
+    else
+        charger_calls_pump(s);
+}
 
 static void offline__replayed(void *ctx, const struct pending_call *call, const struct frame *f)
 {
@@ -69,6 +97,10 @@ static void offline__pump(struct session *s)
     if (n == 0) {
         s->offline.backlog = false;
         log_info("proxy", "backlog replayed charger=%s", s->id);
+        if (s->down)
+            offline__status_snapshot(s);
+        else
+            csms_side_close(s, LINK_CLOSE_NORMAL); /* it was open for the backlog only */
         return;
     }
     struct frame f;
@@ -144,5 +176,55 @@ void offline_upstream_open(struct session *s)
 void offline_tick(struct session *s)
 {
     offline__pump(s);
+}
+
+/* The OCPP version a backlog was written in, from its oldest message: only
+ * 2.0.1 has TransactionEvent, and its MeterValues and StatusNotification
+ * carry an evseId, which 1.6's never do. */
+static enum ocpp_version offline__backlog_version(struct session *s)
+{
+    struct store_msg m;
+    size_t n = 0;
+    enum ocpp_version v = OCPP_16;
+    if (store_queue_peek(s->proxy->store, s->id, 1, &m, &n) < 0 || n == 0)
+        return v;
+    struct frame f;
+    if (frame_parse(m.frame, m.len, &f) == FRAME_OK) {
+        cJSON *payload = cJSON_ParseWithLength(f.payload.ptr, f.payload.len);
+        if (strcmp(f.action, "TransactionEvent") == 0 ||
+            cJSON_GetObjectItemCaseSensitive(payload, "evseId"))
+            v = OCPP_201;
+        cJSON_Delete(payload);
+    }
+    store_msg_free(&m);
+    return v;
+}
+
+void offline_adopt_backlogs(struct proxy *p)
+{
+    if (!p->store || p->draining)
+        return;
+    /* At most one identity per configured charger, or the unknown ones seen. */
+    size_t max = p->cfg->n_chargers + p->n_sessions + 64, n = 0;
+    char (*ids)[STORE_IDENTITY_MAX] = malloc(max * sizeof(*ids));
+    if (!ids || store_queue_identities(p->store, ids, max, &n) < 0) {
+        free(ids);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (proxy__find(p, ids[i]))
+            continue;
+        const struct config_charger *cfg = config_find_charger(p->cfg, ids[i]);
+        struct session *s = proxy__session_new(p, ids[i], cfg ? cfg : &p->cfg->charger_defaults);
+        if (!s) {
+            log_error("proxy", "out of memory charger=%s", ids[i]);
+            break;
+        }
+        s->version = offline__backlog_version(s);
+        log_info("proxy", "replaying the backlog of a charger that is not connected charger=%s ocpp=%s",
+                 s->id, ocpp_version_subprotocol(s->version));
+        csms_side_connect(s);
+    }
+    free(ids);
 }
 

@@ -15,6 +15,9 @@
 #define PROXY__RX_CHUNK 4096
 #define PROXY__SWEEP_MS 1000
 #define PROXY__DRAIN_DEADLINE_MS 3000
+/* Sweeps between two looks for backlogs whose charger is not connected
+ * (the first sweep looks too: a restart finds them at once). */
+#define PROXY__ADOPT_EVERY 60
 
 static uint32_t proxy__hash(const char *id)
 {
@@ -86,10 +89,21 @@ static void proxy__session_free(uv_handle_t *h)
 
 static void proxy__drained(struct proxy *p);
 
+bool proxy__wants_upstream(const struct session *s)
+{
+    return !s->proxy->draining && (s->down || s->offline.backlog);
+}
+
 void proxy__session_release(struct session *s)
 {
     if (s->down || s->up.wsi || s->up_connecting)
         return;
+    if (proxy__wants_upstream(s)) {
+        /* Its charger is gone but the CSMS still has to get its backlog. */
+        if (s->up_state == UPSTREAM_IDLE)
+            csms_side_connect(s);
+        return;
+    }
     struct proxy *p = s->proxy;
     struct session **pp = &p->buckets[proxy__hash(s->id) & (p->n_buckets - 1)];
     while (*pp != s)
@@ -120,6 +134,8 @@ static void proxy__sweep(uv_timer_t *t)
     struct proxy *p = t->data;
     uint64_t now = uv_now(p->loop);
     csms_limits_tick(p, time(NULL));
+    if (p->sweeps++ % PROXY__ADOPT_EVERY == 0)
+        offline_adopt_backlogs(p);
     for (size_t i = 0; i < p->n_buckets; i++) {
         for (struct session *s = p->buckets[i]; s; s = s->next) {
             size_t n = pending_expire(&s->to_csms, now);

@@ -111,6 +111,7 @@ struct proxy {
     struct csms_limits csms_limits;
     struct store *store;       /* durable state; NULL: no offline answering */
     uint64_t next_call_id;     /* the gateway's own message ids: "sg-<hex>" */
+    unsigned sweeps;           /* counts the sweeps, for what runs every minute */
     bool draining;
     uv_timer_t drain_deadline;
     /* Upstream connects, paced at upstream.reconnect_rate_per_s (a token
@@ -128,8 +129,11 @@ struct proxy {
 struct session *proxy__find(struct proxy *p, const char *id);
 struct session *proxy__session_new(struct proxy *p, const char *id,
                                    const struct config_charger *cfg);
-/* Frees the session once neither socket is left. */
+/* Frees the session once neither socket is left and no backlog waits. */
 void proxy__session_release(struct session *s);
+/* Whether the session needs its upstream socket: its charger is connected, or
+ * it still has a backlog to replay (even with its charger gone). */
+bool proxy__wants_upstream(const struct session *s);
 
 /* The lws protocol callbacks (charger_side.c, csms_side.c). */
 int charger_side_callback(struct lws *wsi, enum lws_callback_reasons reason,

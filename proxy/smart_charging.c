@@ -44,22 +44,6 @@ void smart_reset(struct session *s)
         m->sent_connector_a[i] = NAN;
 }
 
-/* Sends a CALL of the gateway's own; its answer goes to cb. */
-static int smart__call(struct session *s, const char *action, const char *payload, size_t len,
-                       pending_cb cb, int coalesce_key)
-{
-    struct proxy *p = s->proxy;
-    char id[FRAME_ID_MAX + 1];
-    do
-        snprintf(id, sizeof(id), "sg-%llx", (unsigned long long)++p->next_call_id);
-    while (charger_calls_has_id(s, id));
-    char frame[SMART__FRAME_MAX];
-    int n = frame_write_call(frame, sizeof(frame), id, action, payload, len);
-    if (n < 0)
-        return n;
-    return charger_calls_push(s, id, action, frame, (size_t)n, cb, s, coalesce_key);
-}
-
 /* Answers a CSMS CALL in the charger's place. */
 static void smart__reply(struct session *s, const struct frame *f, const char *status)
 {
@@ -112,7 +96,7 @@ static int smart__send_one(struct session *s, int connector, enum ocpp_purpose p
     };
     char payload[SMART__FRAME_MAX];
     int n = ocpp_write_set_profile(s->version, &prof, payload, sizeof(payload));
-    int rc = n < 0 ? n : smart__call(s, "SetChargingProfile", payload, (size_t)n,
+    int rc = n < 0 ? n : charger_calls_own(s, "SetChargingProfile", payload, (size_t)n,
                                      smart__profile_answer, prof.profile_id);
     if (rc < 0) {
         log_warn("proxy", "cannot queue a charging profile charger=%s connector=%d", s->id, connector);
@@ -278,7 +262,7 @@ static void smart__discover(struct session *s)
     const char *action;
     char payload[SMART__FRAME_MAX];
     int n = ocpp_write_caps_query(s->version, &action, payload, sizeof(payload));
-    if (n < 0 || smart__call(s, action, payload, (size_t)n, smart__caps_answer, -1) < 0) {
+    if (n < 0 || charger_calls_own(s, action, payload, (size_t)n, smart__caps_answer, -1) < 0) {
         log_warn("proxy", "cannot ask the charger its abilities charger=%s", s->id);
         return;
     }

@@ -163,6 +163,67 @@ def test_gateway_killed_during_the_outage_loses_nothing(csms, gateway, charger):
     ocpp_sim.assert_no_violations(csms, cp, cp2)
 
 
+def test_backlog_of_a_charger_that_stays_away_is_replayed(csms, gateway, charger):
+    gw = offline_gateway(gateway)
+    cp = charger("CP01", "2.0.1")
+    cp.boot()
+    csms.stop()
+    cp.session(meter_values=2)                       # stored, answered by the gateway
+    cp.close()
+    gw.wait_log(r"upstream kept for the backlog charger=CP01")
+    csms.start()
+    wait_until(lambda: len(csms.received("CP01", action="TransactionEvent", types=2)) >= 2,
+               timeout=15, what="the replay with the charger away")
+    gw.wait_log(r"backlog replayed charger=CP01")
+    csms.wait_disconnected("CP01")                   # opened for the backlog only
+    events = csms.received("CP01", action="TransactionEvent", types=2)
+    kinds = [f.payload["eventType"] for f in events]
+    assert kinds[0] == "Started" and kinds[-1] == "Ended"
+    assert [f.payload["seqNo"] for f in events] == sorted(f.payload["seqNo"] for f in events)
+    ocpp_sim.assert_no_violations(csms, cp)
+
+
+def test_backlog_left_by_a_kill_is_replayed_without_its_charger(csms, gateway, charger):
+    cfg = gateway.config(chargers=[{"id": "CP01", "smart_charging": "off"}],
+                         offline=dict(OFFLINE), upstream=dict(UPSTREAM))
+    gw = gateway(config=cfg)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    cp.session(meter_values=1)
+    gw.allow_unclean_exit = True
+    gw.kill()
+    cp.close()
+    csms.start()
+    gw2 = gateway(config=cfg, name="gw-restarted")   # no charger will come back
+    gw2.wait_log(r"replaying the backlog of a charger that is not connected charger=CP01 ocpp=ocpp1.6")
+    wait_until(lambda: len(tx_calls(csms)) == 3, timeout=15, what="the replay after a restart")
+    assert [f.action for f in tx_calls(csms)] == ["StartTransaction", "MeterValues", "StopTransaction"]
+    gw2.wait_log(r"backlog replayed charger=CP01")
+    csms.wait_disconnected("CP01")
+    ocpp_sim.assert_no_violations(csms, cp)
+
+
+def test_charger_is_asked_for_its_statuses_after_the_replay(csms, gateway, charger):
+    gw = offline_gateway(gateway)
+    cp = charger("CP01", "1.6")
+    cp.boot()
+    csms.stop()
+    cp.session(meter_values=1)
+    csms.start()
+    gw.wait_log(r"backlog replayed charger=CP01")
+    # the gateway's own TriggerMessage; the fresh status then reaches the CSMS after the stop
+    wait_until(lambda: any(f.action == "TriggerMessage" for f in cp.received(types=2)),
+               timeout=10, what="the status snapshot request")
+    stop = csms.received("CP01", action="StopTransaction", types=2)[-1]
+    wait_until(lambda: [f for f in csms.received("CP01", action="StatusNotification", types=2)
+                        if f.t > stop.t], timeout=10, what="a fresh StatusNotification")
+    [trigger] = [f for f in cp.received(types=2) if f.action == "TriggerMessage"]
+    assert trigger.payload == {"requestedMessage": "StatusNotification"}
+    assert not [f for f in csms.received("CP01") if f.id == trigger.id], "its answer stays local"
+    ocpp_sim.assert_no_violations(csms, cp)
+
+
 def test_replayed_message_refused_by_the_csms_is_kept_aside(csms, gateway, charger):
     gw = offline_gateway(gateway)
     cp = charger("CP01", "1.6")
