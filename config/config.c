@@ -92,6 +92,7 @@ static const struct config__object config__schedule_object = {
 
 static int config__parse_schedule(struct config__ctx *ctx, cJSON *item, void *field);
 static int config__parse_chargers(struct config__ctx *ctx, cJSON *item, void *field);
+static int config__parse_site_connectors(struct config__ctx *ctx, cJSON *item, void *field);
 
 static const struct config__key config__site_keys[] = {
     KEY(struct config, "id", IDBUF, site.id, .flags = CONFIG__REQUIRED, .min = 1,
@@ -179,6 +180,8 @@ static const struct config__key config__charger_keys[] = {
     KEY(struct config_charger, "stack_level", INT, stack_level, .min = -1, .max = 100, .def = -1),
     KEY(struct config_charger, "smart_charging", ENUM, smart_charging, .names = config__tristates,
         .def = CONFIG_AUTO),
+    KEY(struct config_charger, "site_connectors", CUSTOM, site_connectors,
+        .flags = CONFIG__PER_CHARGER, .parse = config__parse_site_connectors),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__charger_keys);
@@ -256,6 +259,17 @@ static const struct config__key config__offline_keys[] = {
 };
 CONFIG__ROWS_FIT(config__offline_keys);
 
+static const struct config__key config__aggregate_keys[] = {
+    KEY(struct config, "vendor", STR, aggregate.vendor, .min = 1, .max = 20, .def_str = "sitegate"),
+    KEY(struct config, "model", STR, aggregate.model, .min = 1, .max = 20,
+        .def_str = "sitegate-site"),
+    KEY(struct config, "meter_interval_s", INT, aggregate.meter_interval_s, .min = 0, .max = 86400,
+        .def = 60),
+    KEY(struct config, "allow_hard_reset", BOOL, aggregate.allow_hard_reset, .def = 0),
+    { 0 },
+};
+CONFIG__ROWS_FIT(config__aggregate_keys);
+
 static const struct config__key config__limits_keys[] = {
     KEY(struct config, "max_frame_bytes", SIZE, limits.max_frame_bytes, .min = 1024,
         .max = 16777216, .def = 65536),
@@ -273,6 +287,7 @@ static const struct config__object config__upstream_object = { .keys = config__u
 static const struct config__object config__balancer_object = { .keys = config__balancer_keys };
 static const struct config__object config__limits_object = { .keys = config__limits_keys };
 static const struct config__object config__offline_object = { .keys = config__offline_keys };
+static const struct config__object config__aggregate_object = { .keys = config__aggregate_keys };
 
 /* Sections share the top-level base (their fields are anonymous structs), so
  * their offset is 0. charger_defaults comes before chargers: rows are applied
@@ -288,6 +303,7 @@ static const struct config__key config__root_keys[] = {
     KEY(struct config, "chargers", CUSTOM, chargers, .parse = config__parse_chargers),
     { .name = "balancer", .type = CONFIG__OBJECT, .child = &config__balancer_object },
     { .name = "offline", .type = CONFIG__OBJECT, .child = &config__offline_object },
+    { .name = "aggregate", .type = CONFIG__OBJECT, .child = &config__aggregate_object },
     { .name = "limits", .type = CONFIG__OBJECT, .child = &config__limits_object },
     KEY(struct config, "state_dir", STR, state_dir, .min = 1, .max = CONFIG__PATHNAME_MAX,
         .def_str = "/var/lib/sitegate"),
@@ -356,6 +372,31 @@ static int config__parse_chargers(struct config__ctx *ctx, cJSON *item, void *fi
         config__pop(ctx, saved);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+/* Read before connectors is known (table order): the count is checked
+ * against it in the check pass. */
+static int config__parse_site_connectors(struct config__ctx *ctx, cJSON *item, void *field)
+{
+    int *out = field;
+    if (!cJSON_IsArray(item))
+        return config__fail(ctx, "must be an array");
+    int n = cJSON_GetArraySize(item);
+    if (n > CONFIG_CONNECTORS_MAX)
+        return config__fail(ctx, "at most %d entries", CONFIG_CONNECTORS_MAX);
+    memset(out, 0, CONFIG_CONNECTORS_MAX * sizeof(*out));
+    size_t i = 0;
+    for (cJSON *e = item->child; e; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < 1 ||
+            e->valuedouble > CONFIG_SITE_CONNECTOR_MAX) {
+            size_t saved = config__push_index(ctx, i);
+            int rc = config__fail(ctx, "must be an integer from 1 to %d", CONFIG_SITE_CONNECTOR_MAX);
+            config__pop(ctx, saved);
+            return rc;
+        }
+        out[i] = (int)e->valuedouble;
     }
     return 0;
 }
@@ -543,6 +584,8 @@ void config_free(struct config *cfg)
     free(cfg->chargers);
     free(cfg->charger_index);
     free(cfg->offline.local_list);
+    free(cfg->aggregate.vendor);
+    free(cfg->aggregate.model);
     free(cfg->state_dir);
     free(cfg->template_dir);
     config__free_meters(cfg->meters, cfg->n_meters);

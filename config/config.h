@@ -51,6 +51,9 @@ struct config_schedule {
     double phase_limit_a;
 };
 
+#define CONFIG_CONNECTORS_MAX 16
+#define CONFIG_SITE_CONNECTOR_MAX 999
+
 struct config_charger {
     char id[CONFIG_ID_MAX + 1];
     char *password_hash;     /* the charger's Basic-auth password, salted hash; NULL: none asked */
@@ -65,6 +68,9 @@ struct config_charger {
     enum config_profile profile;
     int stack_level;         /* -1: the charger's reported maximum */
     enum config_tristate smart_charging;
+    /* Aggregate mode: the site connector number of each connector (index
+     * connector - 1); 0: the next free number, kept in the state. */
+    int site_connectors[CONFIG_CONNECTORS_MAX];
 };
 
 /* --- meters (config_meters.c, config_registers.c) ------------------------ */
@@ -212,6 +218,12 @@ struct config {
         struct config_local_tag *local_list; /* sorted by id_tag (config_find_local_tag) */
         size_t n_local_list;
     } offline;
+    struct {
+        char *vendor;             /* the site's BootNotification */
+        char *model;
+        int meter_interval_s;     /* the grid meter on connector 0; 0: not reported */
+        bool allow_hard_reset;    /* a CSMS Reset Hard is passed on to every charger */
+    } aggregate;
     struct {
         size_t max_frame_bytes;
         int max_pending_calls;

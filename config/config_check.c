@@ -171,6 +171,47 @@ static int config__check_chargers(struct config__ctx *ctx)
     return 0;
 }
 
+/* Aggregate mode: a charger's site_connectors names one number per
+ * connector, each number once on the site; the site's own identity is not
+ * a charger's. */
+static int config__check_site_connectors(struct config__ctx *ctx)
+{
+    const struct config *cfg = ctx->cfg;
+    static const int none[CONFIG_CONNECTORS_MAX];
+    bool aggregate = cfg->upstream.mode == CONFIG_MODE_AGGREGATE;
+    unsigned char *owner = calloc(CONFIG_SITE_CONNECTOR_MAX + 1, 1);
+    if (!owner)
+        return -ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < cfg->n_chargers; i++) {
+        const struct config_charger *ch = &cfg->chargers[i];
+        if (aggregate && strcmp(ch->id, cfg->site.id) == 0) {
+            rc = config__err(ctx, "chargers[%zu].id: \"%s\" is the site's own id (aggregate mode)",
+                             i, ch->id);
+            break;
+        }
+        if (memcmp(ch->site_connectors, none, sizeof(none)) == 0)
+            continue;
+        if (!aggregate) {
+            rc = config__err(ctx, "chargers[%zu].site_connectors: only with upstream.mode \"aggregate\"", i);
+            break;
+        }
+        for (int k = 0; !rc && k < CONFIG_CONNECTORS_MAX; k++) {
+            int n = ch->site_connectors[k];
+            if (n && k >= ch->connectors)
+                rc = config__err(ctx, "chargers[%zu].site_connectors: more entries than connectors (%d)",
+                                 i, ch->connectors);
+            else if (n && owner[n])
+                rc = config__err(ctx, "chargers[%zu].site_connectors[%d]: site connector %d is taken",
+                                 i, k, n);
+            else if (n)
+                owner[n] = 1;
+        }
+    }
+    free(owner);
+    return rc;
+}
+
 int config__check(struct config__ctx *ctx)
 {
     int rc = config__check_site(ctx);
@@ -180,6 +221,8 @@ int config__check(struct config__ctx *ctx)
         rc = config__check_upstream(ctx);
     if (!rc)
         rc = config__check_chargers(ctx);
+    if (!rc)
+        rc = config__check_site_connectors(ctx);
     if (!rc)
         rc = config__check_meters(ctx);
     if (!rc)

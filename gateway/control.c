@@ -145,6 +145,13 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
             m->transformer->rating_kva * config_derating_percent(m->transformer, temp) / 100;
     }
 
+    /* Aggregate mode: what the CSMS set for the site as a whole. */
+    double csms_kw = c->site->csms_site_kw, csms_a = c->site->csms_site_a;
+    if (!isnan(csms_a))
+        csms_kw = fmin(isnan(csms_kw) ? INFINITY : csms_kw, balancer_phase_a_to_kw(csms_a, bs.voltage_v));
+    bs.cap_kw[BALANCER_SRC_CSMS] = csms_kw;
+    bs.phase_cap_a[BALANCER_SRC_CSMS] = csms_a;
+
     double fallback_kw = NAN;
     if (m->has_grid) {
         bool fresh = control__fresh(c, m->grid_ms, now);
@@ -162,6 +169,10 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
             fallback_kw = control__fail_safe(c, &bs);
         }
     }
+    c->site->cap_kw = INFINITY;
+    for (int src = 0; src < BALANCER_SRC_COUNT; src++)
+        if (!isnan(bs.cap_kw[src]))
+            c->site->cap_kw = fmin(c->site->cap_kw, bs.cap_kw[src]);
     /* On an invalid input the budget is zero: nobody charges rather than too much. */
     if (balancer_budget(&bs, budget) < 0)
         log_error("control", "invalid site limits, pausing every charger");

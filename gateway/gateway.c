@@ -151,6 +151,12 @@ int gateway_run(const struct config *cfg)
         rc = site_init(&g.site, &g.loop, cfg);
     if (rc == 0)
         rc = proxy_create(&g.proxy, &g.loop, g.lws, cfg);
+    if (rc == 0) {
+        struct proxy_observer observer;
+        site_observer(&g.site, &observer);
+        proxy_set_observer(g.proxy, &observer);
+        rc = proxy_set_store(g.proxy, g.store);
+    }
     if (rc < 0) {
         site_free(&g.site);
         store_close(g.store);
@@ -161,10 +167,6 @@ int gateway_run(const struct config *cfg)
         uv_loop_close(&g.loop);
         return GATEWAY_EXIT_FAILURE;
     }
-    proxy_set_store(g.proxy, g.store);
-    struct proxy_observer observer;
-    site_observer(&g.site, &observer);
-    proxy_set_observer(g.proxy, &observer);
     control_start(&g.control, &g.loop, &g.site, g.proxy, cfg);
 
     uv_signal_init(&g.loop, &g.sigterm);

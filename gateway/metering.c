@@ -29,6 +29,7 @@ static void metering__on_sample(void *ctx, const struct meter_sample *s)
     case CONFIG_METER_GRID:
         memcpy(sm->grid_a, s->current_a, sizeof(sm->grid_a));
         sm->grid_kw = s->power_w / 1000; /* NAN: the balancer works from the currents */
+        sm->grid_energy_wh = s->energy_wh;
         sm->grid_ms = now;
         sm->grid_arrival_ns = uv_hrtime();
         uv_timer_start(&m->stale, metering__stale, (uint64_t)m->cfg->site.meter_stale_s * 1000 + 1, 0);

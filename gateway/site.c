@@ -44,6 +44,9 @@ int site_init(struct site *site, uv_loop_t *loop, const struct config *cfg)
     memset(site, 0, sizeof(*site));
     site->cfg = cfg;
     site->loop = loop;
+    site->meters.grid_energy_wh = NAN;
+    site->csms_site_a = site->csms_site_kw = NAN;
+    site->cap_kw = cfg->site.grid_limit_kw;
     for (size_t i = 0; i < cfg->n_meters; i++) {
         const struct config_meter *m = &cfg->meters[i];
         site->meters.has_grid |= m->role == CONFIG_METER_GRID;
@@ -240,6 +243,14 @@ static void site__ready(void *ctx, const char *id, const struct proxy_charging *
 static void site__csms_limit(void *ctx, const char *id, int connector, double limit_a)
 {
     struct site *site = ctx;
+    if (site->cfg->upstream.mode == CONFIG_MODE_AGGREGATE && strcmp(id, site->cfg->site.id) == 0) {
+        if (connector == 0) {
+            site->csms_site_a = limit_a;
+            log_info("site", "CSMS site limit limit_a=%.1f", limit_a);
+            site_changed(site);
+        }
+        return;
+    }
     struct site_charger *ch = site_find(site, id);
     if (!ch)
         return;
@@ -273,6 +284,32 @@ static void site__settled(void *ctx, const char *id)
     site_changed(site);
 }
 
+static bool site__reading(void *ctx, struct proxy_site_reading *out)
+{
+    const struct site *site = ctx;
+    const struct site_meters *m = &site->meters;
+    uint64_t now = uv_now(site->loop);
+    if (!m->has_grid || !m->grid_ms || now - m->grid_ms > (uint64_t)site->cfg->site.meter_stale_s * 1000)
+        return false;
+    out->power_w = m->grid_kw * 1000;
+    memcpy(out->current_a, m->grid_a, sizeof(out->current_a));
+    out->energy_wh = m->grid_energy_wh;
+    return true;
+}
+
+static double site__cap_kw(void *ctx)
+{
+    return ((const struct site *)ctx)->cap_kw;
+}
+
+static void site__limit_kw(void *ctx, double kw)
+{
+    struct site *site = ctx;
+    site->csms_site_kw = kw;
+    log_info("site", "CSMS site cap grid_limit_kw=%.1f", kw);
+    site_changed(site);
+}
+
 void site_observer(struct site *site, struct proxy_observer *out)
 {
     memset(out, 0, sizeof(*out));
@@ -283,4 +320,7 @@ void site_observer(struct site *site, struct proxy_observer *out)
     out->csms_limit = site__csms_limit;
     out->following = site__following;
     out->settled = site__settled;
+    out->site_reading = site__reading;
+    out->site_cap_kw = site__cap_kw;
+    out->site_limit_kw = site__limit_kw;
 }

@@ -50,6 +50,7 @@ struct site_meters {
     double grid_a[BALANCER_PHASES], grid_kw;
     uint64_t grid_ms;
     uint64_t grid_arrival_ns;                   /* uv_hrtime() of a sample not yet acted on */
+    double grid_energy_wh;                      /* import register, NAN unknown */
     double ev_a[BALANCER_PHASES], ev_kw;
     uint64_t ev_ms;
     double transformer_temp_c;                  /* the hotter of oil and winding */
@@ -65,6 +66,10 @@ struct site {
     size_t n_chargers, cap_chargers;
     void (*changed)(void *ctx);        /* something the balancer reads changed */
     void *changed_ctx;
+    /* Aggregate mode: the CSMS's limits on the site as a whole, NAN none. */
+    double csms_site_a;                /* its ChargePointMaxProfile on connector 0, per phase */
+    double csms_site_kw;               /* its SiteGridLimitKw configuration key */
+    double cap_kw;                     /* the lowest import cap in force (control.c) */
 };
 
 /* Builds the site from the configured chargers. */

@@ -132,6 +132,7 @@ static const char *const store__sql[ST__COUNT] = {
                      " (SELECT coalesce(max(put_order), 0) + 1 FROM auth_cache))",
     [ST_AC_GET] = "SELECT status, expiry_s FROM auth_cache WHERE tag = ?1",
     [ST_AC_COUNT] = "SELECT count(*) FROM auth_cache",
+    [ST_AC_CLEAR] = "DELETE FROM auth_cache",
     [ST_AC_EVICT] = "DELETE FROM auth_cache WHERE tag IN"
                     " (SELECT tag FROM auth_cache ORDER BY put_order LIMIT ?1)",
     [ST_KV_PUT] = "INSERT INTO kv (ns, key, value) VALUES (?1, ?2, ?3)"

@@ -248,6 +248,9 @@ int store_local_list_get(struct store *st, const char *identity, const char *tag
 int store_auth_cache_put(struct store *st, const char *tag, enum store_auth_status status,
                          int64_t expiry_s);
 
+/* Forgets every cached answer (a CSMS's ClearCache). */
+int store_auth_cache_clear(struct store *st);
+
 /* The cached answer for tag: STORE_AUTH_EXPIRED once now_s >= its expiry;
  * -ENOENT if unknown. */
 int store_auth_cache_get(struct store *st, const char *tag, int64_t now_s,

@@ -269,6 +269,17 @@ int store_auth_cache_put(struct store *st, const char *tag, enum store_auth_stat
     return 0;
 }
 
+int store_auth_cache_clear(struct store *st)
+{
+    int r = store__begin(st, true);
+    if (r < 0)
+        return r;
+    if ((r = store__step(st, st->stmt[ST_AC_CLEAR], "auth cache clear")) < 0)
+        return r;
+    st->auth_count = 0;
+    return 0;
+}
+
 int store_auth_cache_get(struct store *st, const char *tag, int64_t now_s,
                          enum store_auth_status *status)
 {

@@ -51,6 +51,7 @@ enum store__stmt {
     ST_AC_GET,
     ST_AC_COUNT,
     ST_AC_EVICT,
+    ST_AC_CLEAR,
     ST_KV_PUT,
     ST_KV_GET,
     ST_KV_DELETE,

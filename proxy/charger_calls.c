@@ -24,7 +24,7 @@ static void charger_calls__unanswered(struct session *s, struct charger_call *c,
     if (c->call.on_answer)
         c->call.on_answer(c->call.ctx, &c->call, NULL);
     else
-        relay_send_error(s, &s->up, c->call.id, "GenericError", why);
+        relay_send_error(s, SESSION_UP, c->call.id, "GenericError", why);
 }
 
 int charger_calls_push(struct session *s, const char *id, const char *action,
@@ -80,7 +80,7 @@ int charger_calls_push(struct session *s, const char *id, const char *action,
 }
 
 int charger_calls_own(struct session *s, const char *action, const char *payload, size_t len,
-                      pending_cb on_answer, int coalesce_key)
+                      pending_cb on_answer, void *ctx, int coalesce_key)
 {
     struct proxy *p = s->proxy;
     char id[FRAME_ID_MAX + 1];
@@ -91,7 +91,7 @@ int charger_calls_own(struct session *s, const char *action, const char *payload
     int n = frame_write_call(frame, sizeof(frame), id, action, payload, len);
     if (n < 0)
         return n;
-    return charger_calls_push(s, id, action, frame, (size_t)n, on_answer, s, coalesce_key);
+    return charger_calls_push(s, id, action, frame, (size_t)n, on_answer, ctx, coalesce_key);
 }
 
 void charger_calls_pump(struct session *s)

@@ -24,10 +24,10 @@ int charger_calls_push(struct session *s, const char *id, const char *action,
                        int coalesce_key);
 
 /* Queues a CALL of the gateway's own (payload: the JSON object), under a
- * fresh "sg-<hex>" message id; its answer goes to on_answer(s, ...). Returns
- * as charger_calls_push, or -ENOBUFS when the frame is too large. */
+ * fresh "sg-<hex>" message id; its answer goes to on_answer(ctx, ...).
+ * Returns as charger_calls_push, or -ENOBUFS when the frame is too large. */
 int charger_calls_own(struct session *s, const char *action, const char *payload, size_t len,
-                      pending_cb on_answer, int coalesce_key);
+                      pending_cb on_answer, void *ctx, int coalesce_key);
 
 /* Sends the next queued CALL if none is in flight. */
 void charger_calls_pump(struct session *s);

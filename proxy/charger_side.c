@@ -204,6 +204,8 @@ static void charger__established(struct lws *wsi, struct charger_conn *c)
              ocpp_version_subprotocol(version));
     if (p->observer.charger_link)
         p->observer.charger_link(p->observer.ctx, s->id, true);
+    if (p->agg)
+        aggregate_charger_link(s, true);
     if (version_changed && (s->up_state == UPSTREAM_OPEN || s->up_state == UPSTREAM_CONNECTING))
         csms_side_close(s, LINK_CLOSE_NORMAL); /* reopened with the new subprotocol */
     else if (s->up_state == UPSTREAM_IDLE)
@@ -224,6 +226,8 @@ static void charger__closed(struct charger_conn *c)
     log_info("proxy", "charger disconnected charger=%s code=%u", s->id, code);
     if (p->observer.charger_link)
         p->observer.charger_link(p->observer.ctx, s->id, false);
+    if (p->agg)
+        aggregate_charger_link(s, false);
     p->stats.expired_calls += pending_abandon(&s->to_charger);
     charger_calls_drop(s);
     /* Passthrough: the CSMS sees the charger go when it goes, unless it has

@@ -290,6 +290,8 @@ static void csms__established(struct lws *wsi, struct session *s)
     s->up_state = UPSTREAM_OPEN;
     if (!unwanted)
         offline_upstream_opening(s);
+    if (!unwanted && s->site)
+        aggregate_upstream_opening(s); /* its BootNotification goes first */
     if (!unwanted)
         log_info("proxy", "upstream connected charger=%s held=%zu", s->id, s->up.queued);
     link_attach(&s->up, wsi);
@@ -307,6 +309,8 @@ static void csms__closed(struct lws *wsi, struct session *s)
     s->proxy->stats.upstreams_connected--;
     log_info("proxy", "upstream disconnected charger=%s", s->id);
     link_detach(&s->up);
+    if (s->site)
+        aggregate_upstream_closed(s);
     /* What was written to the dead socket is answered in the CSMS's place
      * (and kept for it) now, rather than when the charger gives up. */
     s->proxy->stats.expired_calls += pending_abandon(&s->to_csms);

@@ -94,6 +94,36 @@ int link_send(struct link *l, const char *data, size_t len)
     return link_send_call(l, data, len, "");
 }
 
+static int link__enqueue(struct link *l, const char *data, size_t len, const char *id, bool first)
+{
+    if (l->queued >= l->max_queued)
+        return -ENOBUFS;
+    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+    if (!m)
+        return -ENOMEM;
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->len = len;
+    memcpy(m->data + LWS_PRE, data, len);
+    if (first) {
+        m->next = l->head;
+        l->head = m;
+        if (!l->tail)
+            l->tail = m;
+    } else {
+        m->next = NULL;
+        if (l->tail)
+            l->tail->next = m;
+        else
+            l->head = m;
+        l->tail = m;
+    }
+    l->queued++;
+    l->queued_bytes += len;
+    if (l->wsi)
+        lws_callback_on_writable(l->wsi);
+    return 0;
+}
+
 int link_send_call(struct link *l, const char *data, size_t len, const char *id)
 {
     if (l->close_code)
@@ -101,25 +131,14 @@ int link_send_call(struct link *l, const char *data, size_t len, const char *id)
     /* Writing at once, when nothing is queued, saves a poll round per message. */
     if (l->wsi && !l->head && !lws_send_pipe_choked(l->wsi))
         return link__write_direct(l, data, len) == 0 ? 0 : -EIO;
-    if (l->queued >= l->max_queued)
-        return -ENOBUFS;
-    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
-    if (!m)
-        return -ENOMEM;
-    m->next = NULL;
-    snprintf(m->id, sizeof(m->id), "%s", id);
-    m->len = len;
-    memcpy(m->data + LWS_PRE, data, len);
-    if (l->tail)
-        l->tail->next = m;
-    else
-        l->head = m;
-    l->tail = m;
-    l->queued++;
-    l->queued_bytes += len;
-    if (l->wsi)
-        lws_callback_on_writable(l->wsi);
-    return 0;
+    return link__enqueue(l, data, len, id, false);
+}
+
+int link_send_first(struct link *l, const char *data, size_t len)
+{
+    if (l->close_code)
+        return -ESHUTDOWN;
+    return link__enqueue(l, data, len, "", true);
 }
 
 void link_close(struct link *l, uint16_t code, bool flush)

@@ -51,6 +51,10 @@ void link_reset(struct link *l);
  * -ESHUTDOWN when the link is closing. */
 int link_send(struct link *l, const char *data, size_t len);
 
+/* Queues a message ahead of everything queued (a socket's first message,
+ * before what was held while it was down). */
+int link_send_first(struct link *l, const char *data, size_t len);
+
 /* link_send for a CALL, remembering its message id while it is queued. */
 int link_send_call(struct link *l, const char *data, size_t len, const char *id);
 

@@ -71,7 +71,8 @@ static int64_t offline__parse_time(const char *text)
 /* A live socket to the CSMS (its state lags behind while a close is handled). */
 bool offline__upstream_ok(const struct session *s)
 {
-    return s->up_state == UPSTREAM_OPEN && s->up.wsi && !link_closing(&s->up);
+    return s->up_state == UPSTREAM_OPEN && s->up.wsi && !link_closing(&s->up) &&
+           (!s->site || aggregate_booted(s));
 }
 
 static void offline__now_iso(char out[32])
@@ -147,7 +148,7 @@ static void offline__send_result(struct session *s, const char *id, const char *
 {
     char frame[FRAME_ID_MAX + OFFLINE__PAYLOAD_MAX + 16];
     int n = frame_write_result(frame, sizeof(frame), id, payload, strlen(payload));
-    if (n > 0 && s->down && link_send(&s->down->link, frame, (size_t)n) < 0)
+    if (n > 0 && session_send(s, SESSION_DOWN, frame, (size_t)n) < 0)
         s->proxy->stats.dropped_frames++;
 }
 
@@ -251,11 +252,11 @@ static void offline__after_commit(void *arg, int status)
 {
     struct offline__pending_reply *r = arg;
     struct session *s = proxy__find(r->proxy, r->charger);
-    if (s && s->down) {
+    if (s && session_has_down(s)) {
         if (status == 0)
             offline__send_result(s, r->id, r->payload);
         else /* the charger keeps it and sends it again: nothing is lost */
-            relay_send_error(s, &s->down->link, r->id, "InternalError", "cannot store the message");
+            relay_send_error(s, SESSION_DOWN, r->id, "InternalError", "cannot store the message");
     }
     free(r);
 }
@@ -350,7 +351,7 @@ static bool offline__take_one(struct session *s, const struct frame *f, const ch
         return false;
     if (fate >= 0) {
         if (offline__store(s, f, msg, len, fate) < 0)
-            relay_send_error(s, &s->down->link, f->id, "InternalError", "cannot store the message");
+            relay_send_error(s, SESSION_DOWN, f->id, "InternalError", "cannot store the message");
         return true;
     }
     cJSON *payload = cJSON_ParseWithLength(f->payload.ptr, f->payload.len);
@@ -358,7 +359,7 @@ static bool offline__take_one(struct session *s, const struct frame *f, const ch
     if (payload && offline__answer(s, f->action, payload, "", answer, sizeof(answer)) == 0)
         offline__send_result(s, f->id, answer);
     else
-        relay_send_error(s, &s->down->link, f->id, "InternalError", "cannot answer");
+        relay_send_error(s, SESSION_DOWN, f->id, "InternalError", "cannot answer");
     cJSON_Delete(payload);
     log_debug("proxy", "answered locally charger=%s action=%s", s->id, f->action);
     return true;
@@ -447,7 +448,7 @@ static void offline__forwarded(void *ctx, const struct pending_call *call, const
     if (!f) {
         /* The link died (or the CSMS never answered): answer in its place,
          * keeping what it must see. At least once: the CSMS may have had it. */
-        if (!s->down || !call->frame)
+        if (!session_has_down(s) || !call->frame)
             return;
         struct frame orig;
         if (frame_parse(call->frame, call->frame_len, &orig) != FRAME_OK)

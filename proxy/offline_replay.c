@@ -38,7 +38,7 @@ static void offline__status_snapshot(struct session *s)
 {
     static const char payload[] = "{\"requestedMessage\":\"StatusNotification\"}";
     if (charger_calls_own(s, "TriggerMessage", payload, sizeof(payload) - 1,
-                          offline__snapshot_answer, -1) < 0)
+                          offline__snapshot_answer, s, -1) < 0)
         log_warn("proxy", "cannot ask for a status snapshot charger=%s", s->id);
     else
         charger_calls_pump(s);
@@ -97,7 +97,9 @@ static void offline__pump(struct session *s)
     if (n == 0) {
         s->offline.backlog = false;
         log_info("proxy", "backlog replayed charger=%s", s->id);
-        if (s->down)
+        if (s->site)
+            aggregate_replayed(s);
+        else if (s->down)
             offline__status_snapshot(s);
         else
             csms_side_close(s, LINK_CLOSE_NORMAL); /* it was open for the backlog only */
@@ -202,7 +204,8 @@ static enum ocpp_version offline__backlog_version(struct session *s)
 
 void offline_adopt_backlogs(struct proxy *p)
 {
-    if (!p->store || p->draining)
+    /* Aggregate mode has one identity, the site's, and its session. */
+    if (!p->store || p->draining || p->agg)
         return;
     /* At most one identity per configured charger, or the unknown ones seen. */
     size_t max = p->cfg->n_chargers + p->n_sessions + 64, n = 0;

@@ -91,7 +91,11 @@ static void proxy__drained(struct proxy *p);
 
 bool proxy__wants_upstream(const struct session *s)
 {
-    return !s->proxy->draining && (s->down || s->offline.backlog);
+    if (s->proxy->draining)
+        return false;
+    if (s->proxy->agg)
+        return s->site != NULL; /* chargers go up through the site's socket */
+    return s->down || s->offline.backlog;
 }
 
 void proxy__session_release(struct session *s)
@@ -110,6 +114,8 @@ void proxy__session_release(struct session *s)
         pp = &(*pp)->next;
     *pp = s->next;
     p->n_sessions--;
+    if (s->site)
+        aggregate_site_released(s); /* the site's session ends only at shutdown */
 
     size_t lost = s->up.queued;
     if (lost) {
@@ -232,8 +238,9 @@ int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
     p->pacer.data = p;
     p->connect_tokens = cfg->upstream.reconnect_rate_per_s < 1 ? 1 : cfg->upstream.reconnect_rate_per_s;
     p->connect_tokens_ms = uv_now(loop);
-    log_info("proxy", "listening address=%s port=%d path=%s upstream=%s mode=passthrough",
-             addr, cfg->listen.port, cfg->listen.path, cfg->upstream.url);
+    log_info("proxy", "listening address=%s port=%d path=%s upstream=%s mode=%s", addr,
+             cfg->listen.port, cfg->listen.path, cfg->upstream.url,
+             cfg->upstream.mode == CONFIG_MODE_AGGREGATE ? "aggregate" : "passthrough");
     *out = p;
     return 0;
 }
@@ -290,15 +297,22 @@ static void proxy__handle_closed(uv_handle_t *h)
 void proxy_destroy(struct proxy *p)
 {
     /* Sessions are gone: lws_context_destroy closed their sockets. */
+    aggregate_free(p);
     p->open_handles = 3;
     uv_close((uv_handle_t *)&p->pacer, proxy__handle_closed);
     uv_close((uv_handle_t *)&p->sweep, proxy__handle_closed);
     uv_close((uv_handle_t *)&p->drain_deadline, proxy__handle_closed);
 }
 
-void proxy_set_store(struct proxy *p, struct store *store)
+int proxy_set_store(struct proxy *p, struct store *store)
 {
     p->store = store;
+    if (p->cfg->upstream.mode != CONFIG_MODE_AGGREGATE)
+        return 0;
+    int rc = aggregate_start(p);
+    if (rc < 0)
+        log_error("proxy", "cannot start aggregate mode: %s", strerror(-rc));
+    return rc;
 }
 
 const struct proxy_stats *proxy_get_stats(const struct proxy *p)

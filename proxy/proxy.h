@@ -41,6 +41,14 @@ struct proxy_charging {
     int stack_level;
 };
 
+/* The grid meter's latest reading, for the site's own MeterValues in
+ * aggregate mode; NAN what is not known. */
+struct proxy_site_reading {
+    double power_w;
+    double current_a[3];
+    double energy_wh;
+};
+
 /* What the proxy tells the gateway about its chargers, on the loop thread.
  * Charger ids are valid only during the call. */
 struct proxy_observer {
@@ -58,6 +66,14 @@ struct proxy_observer {
     void (*following)(void *ctx, const char *charger, bool following, const char *why);
     /* Every profile sent to the charger has been answered (or timed out). */
     void (*settled)(void *ctx, const char *charger);
+    /* Aggregate mode. A CSMS profile on the site's connector 0 arrives as
+     * csms_limit() with the site's id as charger. */
+    /* The grid meter's latest fresh reading; false when there is none. */
+    bool (*site_reading)(void *ctx, struct proxy_site_reading *out);
+    /* The site's import cap in force, kW (GetCompositeSchedule on connector 0). */
+    double (*site_cap_kw)(void *ctx);
+    /* The CSMS set the site's cap with the SiteGridLimitKw key; NAN: back to the config's. */
+    void (*site_limit_kw)(void *ctx, double kw);
 };
 
 /* Creates the charger listener on ctx (created with explicit vhosts on loop). */
@@ -75,8 +91,10 @@ void proxy_destroy(struct proxy *p);
 struct store;
 
 /* Gives the proxy the durable store: from then on it answers chargers while
- * the CSMS is unreachable and replays what the CSMS must see. */
-void proxy_set_store(struct proxy *p, struct store *store);
+ * the CSMS is unreachable and replays what the CSMS must see. In aggregate
+ * mode this starts the site's upstream session (set the observer first).
+ * 0 or a negative errno. */
+int proxy_set_store(struct proxy *p, struct store *store);
 
 /* Sets who hears about the chargers (the struct is copied). */
 void proxy_set_observer(struct proxy *p, const struct proxy_observer *observer);

@@ -10,21 +10,30 @@
 #include "charger_calls.h"
 #include "log.h"
 
-/* The links and tables a frame travels between, seen from its sender. */
+/* The sides and tables a frame travels between, seen from its sender. */
 struct relay_route {
     const char *from;            /* "charger" or "CSMS", for logs */
-    struct link *back;           /* toward the sender: CALLERRORs go here */
-    struct link *to;             /* toward the receiver; NULL when it is away */
+    enum session_side back;      /* toward the sender: CALLERRORs go here */
+    enum session_side to;        /* toward the receiver */
     struct pending *calls_from;  /* CALLs the sender has to answer */
 };
 
-void relay_send_error(struct session *s, struct link *to, const char *id,
+int session_send(struct session *s, enum session_side to, const char *frame, size_t len)
+{
+    if (to == SESSION_UP)
+        return link_send(&s->up, frame, len);
+    if (s->site)
+        return aggregate_deliver(s, frame, len);
+    return s->down ? link_send(&s->down->link, frame, len) : -ENOTCONN;
+}
+
+void relay_send_error(struct session *s, enum session_side to, const char *id,
                       const char *code, const char *description)
 {
     char buf[FRAME_ID_MAX + FRAME_NAME_MAX + 256];
     int n = frame_write_error(buf, sizeof(buf), id, code, description);
     s->proxy->stats.refused_calls++;
-    if (n > 0 && link_send(to, buf, (size_t)n) < 0)
+    if (n > 0 && session_send(s, to, buf, (size_t)n) < 0)
         s->proxy->stats.dropped_frames++;
 }
 
@@ -118,7 +127,7 @@ static bool relay__answer(struct session *s, const struct relay_route *r, const 
     if (call->on_answer)
         call->on_answer(call->ctx, call, f);
     free(call->frame);
-    if (!r->to || link_send(r->to, msg, len) < 0) {
+    if (session_send(s, r->to, msg, len) < 0) {
         p->stats.dropped_frames++;
         log_warn("proxy", "answer dropped from=%s charger=%s id=%s action=%s", r->from, s->id,
                  f->id, call->action);
@@ -132,7 +141,7 @@ static bool relay__answer(struct session *s, const struct relay_route *r, const 
 void relay_from_charger(struct session *s, const char *msg, size_t len)
 {
     const struct relay_route r = {
-        .from = "charger", .back = &s->down->link, .to = &s->up, .calls_from = &s->to_charger,
+        .from = "charger", .back = SESSION_DOWN, .to = SESSION_UP, .calls_from = &s->to_charger,
     };
     struct frame f;
     struct pending_call call;
@@ -140,6 +149,9 @@ void relay_from_charger(struct session *s, const char *msg, size_t len)
     enum frame_fault fault = frame_parse(msg, len, &f);
     if (fault != FRAME_OK) {
         relay__refuse(s, &r, fault, &f);
+    } else if (f.type == FRAME_CALL && s->proxy->agg && !s->site) {
+        aggregate_charger_call(s, &f); /* up through the site's session */
+        smart_charger_call(s, &f);
     } else if (f.type == FRAME_CALL) {
         char *rewritten;
         size_t rewritten_len;
@@ -147,7 +159,8 @@ void relay_from_charger(struct session *s, const char *msg, size_t len)
             relay__call_to_csms(s, &r, &f, rewritten ? rewritten : msg,
                                 rewritten ? rewritten_len : len);
         free(rewritten);
-        smart_charger_call(s, &f);
+        if (!s->site)
+            smart_charger_call(s, &f);
     } else {
         relay__answer(s, &r, &f, msg, len, &call);
         charger_calls_pump(s); /* its turn is over: the next CALL may go */
@@ -157,8 +170,7 @@ void relay_from_charger(struct session *s, const char *msg, size_t len)
 void relay_from_csms(struct session *s, const char *msg, size_t len)
 {
     const struct relay_route r = {
-        .from = "CSMS", .back = &s->up, .to = s->down ? &s->down->link : NULL,
-        .calls_from = &s->to_csms,
+        .from = "CSMS", .back = SESSION_UP, .to = SESSION_DOWN, .calls_from = &s->to_csms,
     };
     struct frame f;
     struct pending_call call;
@@ -166,6 +178,8 @@ void relay_from_csms(struct session *s, const char *msg, size_t len)
     enum frame_fault fault = frame_parse(msg, len, &f);
     if (fault != FRAME_OK) {
         relay__refuse(s, &r, fault, &f);
+    } else if (f.type == FRAME_CALL && s->site) {
+        aggregate_csms_call(s, &f, msg, len);
     } else if (f.type == FRAME_CALL) {
         if (smart_csms_call(s, &f))
             return;

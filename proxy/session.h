@@ -12,6 +12,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "aggregate.h"
 #include "config.h"
 #include "csms_limits.h"
 #include "frame.h"
@@ -22,6 +23,8 @@
 
 #define PROXY_PROTO_HTTP "sitegate-http"
 #define PROXY_PROTO_CSMS "sitegate-csms"
+
+enum session_side { SESSION_DOWN, SESSION_UP };
 
 enum upstream_state {
     UPSTREAM_IDLE,       /* no socket, none wanted */
@@ -91,7 +94,15 @@ struct session {
 
     struct smart_state smart;
     struct offline_state offline;
+    struct aggregate *site;           /* aggregate mode: set on the site's own session */
 };
+
+/* Whether a session has a charger side to answer (a connected charger, or
+ * the chargers behind the site session). */
+static inline bool session_has_down(const struct session *s)
+{
+    return s->down || s->site;
+}
 
 struct proxy {
     uv_loop_t *loop;
@@ -110,6 +121,7 @@ struct proxy {
     struct proxy_observer observer;
     struct csms_limits csms_limits;
     struct store *store;       /* durable state; NULL: no offline answering */
+    struct aggregate *agg;     /* aggregate mode: the site and its chargers */
     uint64_t next_call_id;     /* the gateway's own message ids: "sg-<hex>" */
     unsigned sweeps;           /* counts the sweeps, for what runs every minute */
     bool draining;
@@ -169,8 +181,12 @@ bool smart_csms_call(struct session *s, const struct frame *f);
 /* The relay between them (relay.c). */
 void relay_from_charger(struct session *s, const char *msg, size_t len);
 void relay_from_csms(struct session *s, const char *msg, size_t len);
-/* Answers a CALL on this link with a CALLERROR. */
-void relay_send_error(struct session *s, struct link *to, const char *id,
+/* Sends a frame to one side of a session: the CSMS's socket, or toward the
+ * charger (its socket; for the site session in aggregate mode, the charger
+ * whose CALL the frame answers). -ENOTCONN when nobody is there. */
+int session_send(struct session *s, enum session_side to, const char *frame, size_t len);
+/* Answers a CALL on that side with a CALLERROR. */
+void relay_send_error(struct session *s, enum session_side to, const char *id,
                       const char *code, const char *description);
 
 #endif

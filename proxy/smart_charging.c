@@ -97,7 +97,7 @@ static int smart__send_one(struct session *s, int connector, enum ocpp_purpose p
     char payload[SMART__FRAME_MAX];
     int n = ocpp_write_set_profile(s->version, &prof, payload, sizeof(payload));
     int rc = n < 0 ? n : charger_calls_own(s, "SetChargingProfile", payload, (size_t)n,
-                                     smart__profile_answer, prof.profile_id);
+                                     smart__profile_answer, s, prof.profile_id);
     if (rc < 0) {
         log_warn("proxy", "cannot queue a charging profile charger=%s connector=%d", s->id, connector);
         return 0;
@@ -262,7 +262,7 @@ static void smart__discover(struct session *s)
     const char *action;
     char payload[SMART__FRAME_MAX];
     int n = ocpp_write_caps_query(s->version, &action, payload, sizeof(payload));
-    if (n < 0 || charger_calls_own(s, action, payload, (size_t)n, smart__caps_answer, -1) < 0) {
+    if (n < 0 || charger_calls_own(s, action, payload, (size_t)n, smart__caps_answer, s, -1) < 0) {
         log_warn("proxy", "cannot ask the charger its abilities charger=%s", s->id);
         return;
     }
@@ -302,7 +302,7 @@ static bool smart__take_profile(struct session *s, const struct frame *f)
     }
     if (csms_limits_set(s->proxy, s->id, s->version, cp.profile_id, f->payload.ptr,
                         f->payload.len, amps) < 0) {
-        relay_send_error(s, &s->up, f->id, "InternalError", "out of memory");
+        relay_send_error(s, SESSION_UP, f->id, "InternalError", "out of memory");
         return true;
     }
     log_info("proxy", "CSMS charger-wide limit taken charger=%s limit_a=%.1f profile_id=%d",

@@ -92,7 +92,7 @@ class SimCharger(Peer):
     def __init__(self, url, charger_id, version="1.6", password=None, subprotocols=None,
                  extra_headers=None, full_url=None, name=None, validate=True, on_frame=None,
                  open_timeout=10.0, close_timeout=2.0, ping_interval=None, id_tag="SIMTAG0001",
-                 vendor="SimVendor", model=None):
+                 vendor="SimVendor", model=None, connectors=1):
         super().__init__(name or charger_id, validate=validate, on_frame=on_frame,
                          close_timeout=close_timeout)
         self.charger_id = charger_id
@@ -112,7 +112,9 @@ class SimCharger(Peer):
         self.booted = False
         self.meter_wh = 0
         self.transactions = {}               # connector/EVSE id -> transaction id
+        self.connectors = connectors         # connectors (1.6) / EVSEs (2.0.1) it has
         self.configuration = dict(DEFAULT_CONFIGURATION_16)
+        self.configuration["NumberOfConnectors"] = (str(connectors), True)
         self.variables = dict(DEFAULT_VARIABLES_201)
         self.profiles = []                   # installed: {"connector", "profile", "t"}
         self.profile_log = []                # every SetChargingProfile payload, in order
@@ -272,15 +274,17 @@ class SimCharger(Peer):
     async def send_triggered(self, ctx):
         """Sends what a TriggerMessage asked for (after it was answered Accepted)."""
         what = ctx.payload.get("requestedMessage")
-        connector = ctx.payload.get("connectorId", ctx.payload.get("evse", {}).get("id", 1)) or 1
+        given = ctx.payload.get("connectorId", ctx.payload.get("evse", {}).get("id"))
+        connector = given or 1
         try:
             if what == "BootNotification":
                 await self.boot()
             elif what == "Heartbeat":
                 await self.heartbeat()
             elif what == "StatusNotification":
-                await self.status("Charging" if connector in self.transactions else "Available",
-                                  connector)
+                # without a connector: every connector (OCPP 1.6 TriggerMessage)
+                for c in ([connector] if given is not None else range(1, self.connectors + 1)):
+                    await self.status("Charging" if c in self.transactions else "Available", c)
             elif what == "MeterValues":
                 await self.meter_values(connector)
             elif what == "FirmwareStatusNotification":

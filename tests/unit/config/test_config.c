@@ -338,6 +338,20 @@ static const struct bad bad_values[] = {
     { "upstream.reconnect_rate_per_s", "0", "upstream.reconnect_rate_per_s: must be between 0.1 and 100000" },
     { "offline.max_queue_mb", "1.5", "offline.max_queue_mb: must be an integer" },
     { "offline.close_chargers", "1", "offline.close_chargers: must be true or false" },
+    /* aggregate */
+    { "aggregate", "1", "aggregate: must be an object" },
+    { "aggregate.vendor", "\"\"", "aggregate.vendor: must be 1 to 20 characters" },
+    { "aggregate.model", "\"012345678901234567890\"", "aggregate.model: must be 1 to 20 characters" },
+    { "aggregate.meter_interval_s", "-1", "aggregate.meter_interval_s: must be between 0 and 86400" },
+    { "aggregate.allow_hard_reset", "\"yes\"", "aggregate.allow_hard_reset: must be true or false" },
+    { "chargers[0].site_connectors", "3", "chargers[0].site_connectors: must be an array" },
+    { "chargers[0].site_connectors", "[0]", "chargers[0].site_connectors[0]: must be an integer from 1 to 999" },
+    { "chargers[0].site_connectors", "[1.5]", "chargers[0].site_connectors[0]: must be an integer from 1 to 999" },
+    { "chargers[0].site_connectors", "[1000]", "chargers[0].site_connectors[0]: must be an integer from 1 to 999" },
+    { "chargers[0].site_connectors", "[1]",
+      "chargers[0].site_connectors: only with upstream.mode \"aggregate\"" },
+    { "charger_defaults.site_connectors", "[1]",
+      "charger_defaults.site_connectors: only allowed in chargers[] entries" },
     { "offline.local_list", "{}", "offline.local_list: must be an array" },
     { "offline.local_list", "[\"TAG1\"]", "offline.local_list[0]: must be an object" },
     { "offline.local_list", "[{\"status\":\"Accepted\"}]", "offline.local_list[0].id_tag: is required" },
@@ -778,6 +792,37 @@ TEST(schedule_parsed)
     ASSERT_EQ(cfg.site.n_schedule, 0);
     ASSERT_NULL(cfg.site.schedule);
     config_free(&cfg);
+}
+
+TEST(aggregate_site_connectors)
+{
+    struct config cfg;
+    char *json = with(BASE, "upstream.mode", "\"aggregate\"");
+    char *two = with(json, "chargers",
+                     "[{\"id\":\"CP01\",\"connectors\":2,\"site_connectors\":[5,2]},"
+                     "{\"id\":\"CP02\"}]");
+    ASSERT(parses(two, &cfg));
+    ASSERT_EQ(cfg.chargers[0].site_connectors[0], 5);
+    ASSERT_EQ(cfg.chargers[0].site_connectors[1], 2);
+    ASSERT_EQ(cfg.chargers[1].site_connectors[0], 0); /* the next free number, at run time */
+    ASSERT_STR_EQ(cfg.aggregate.vendor, "sitegate");
+    ASSERT_STR_EQ(cfg.aggregate.model, "sitegate-site");
+    ASSERT_EQ(cfg.aggregate.meter_interval_s, 60);
+    ASSERT(!cfg.aggregate.allow_hard_reset);
+    config_free(&cfg);
+    free(two);
+
+    two = with(json, "chargers", "[{\"id\":\"CP01\",\"site_connectors\":[1,2]}]");
+    ASSERT(fails_with(two, "chargers[0].site_connectors: more entries than connectors (1)"));
+    free(two);
+    two = with(json, "chargers", "[{\"id\":\"CP01\",\"site_connectors\":[3]},"
+                                 "{\"id\":\"CP02\",\"site_connectors\":[3]}]");
+    ASSERT(fails_with(two, "chargers[1].site_connectors[0]: site connector 3 is taken"));
+    free(two);
+    two = with(json, "chargers", "[{\"id\":\"S1\"}]");
+    ASSERT(fails_with(two, "chargers[0].id: \"S1\" is the site's own id (aggregate mode)"));
+    free(two);
+    free(json);
 }
 
 TEST(local_list)
@@ -1283,11 +1328,12 @@ TEST(example_and_readme_show_every_key)
         "profile", "stack_level", "smart_charging", "balancer", "increase_interval_s",
         "deadband_a", "headroom_a", "profile_id", "limits", "max_frame_bytes",
         "max_pending_calls", "hold_frames", "state_dir", "log_level", "local_list", "id_tag",
-        "expiry",
+        "expiry", "aggregate", "vendor", "model", "meter_interval_s", "allow_hard_reset",
     };
     /* Not in the example on purpose (a file that must exist, secrets). */
     static const char *const readme_only[] = {
         "ca_file", "password_hash", "password_file", "upstream_password", "upstream_password_file",
+        "site_connectors", /* aggregate mode only */
     };
     size_t len;
     char *example = read_all(EXAMPLE_CONFIG, &len);
@@ -1329,6 +1375,7 @@ int main(void)
     RUN(many_chargers);
     RUN(find_without_index);
     RUN(schedule_parsed);
+    RUN(aggregate_site_connectors);
     RUN(local_list);
     RUN(schedule_overlap);
     RUN(schedule_caps_and_count);
