@@ -82,9 +82,6 @@ static const char *const store__sql[ST__COUNT] = {
                        " AND identity = ?1 ORDER BY seq LIMIT ?3",
     [ST_Q_PARKED_ALL] = "SELECT " Q_ROW " FROM queue WHERE parked = 1 AND seq > ?2"
                         " ORDER BY seq LIMIT ?3",
-    [ST_Q_TX_SELECT] = "SELECT seq, frame, size FROM queue"
-                       " WHERE identity = ?1 AND tx_local = ?2 AND tx_local <> '' ORDER BY seq",
-    [ST_Q_TX_UPDATE] = "UPDATE queue SET frame = ?2, size = ?3 WHERE seq = ?1",
     [ST_Q_STATS_ID] = "SELECT count(*), min(created_ms), total(size) FROM queue"
                       " WHERE identity = ?1 AND parked = 0",
     [ST_Q_STATS_ALL] = "SELECT count(*), min(created_ms), total(size) FROM queue WHERE parked = 0",

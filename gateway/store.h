@@ -142,17 +142,6 @@ int store_queue_park(struct store *st, int64_t seq, const char *reason);
 int store_queue_parked(struct store *st, const char *identity, int64_t after_seq,
                        size_t max, struct store_msg *out, size_t *n);
 
-/* Rewrites every queued message (parked ones too) of identity's transaction
- * tx_local: rewrite() returns 0 and sets *out to a malloc'd new frame (the
- * store frees it), or leaves *out NULL for "nothing to rewrite here" (a
- * StartTransaction has no transactionId). A negative return leaves that frame
- * as it was, with a warn line, and the others are still rewritten. A store
- * error undoes the whole call. */
-int store_queue_rewrite_tx(struct store *st, const char *identity, const char *tx_local,
-                           const char *tx_real,
-                           int (*rewrite)(const char *frame, size_t len, const char *tx_real,
-                                          char **out, size_t *out_len));
-
 /* The messages waiting to be sent (parked ones excluded) of identity (NULL:
  * all): their count, the oldest created_ms (0 when empty) and their bytes.
  * Any output may be NULL. */

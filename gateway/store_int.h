@@ -26,8 +26,6 @@ enum store__stmt {
     ST_Q_PARK,
     ST_Q_PARKED_ID,
     ST_Q_PARKED_ALL,
-    ST_Q_TX_SELECT,
-    ST_Q_TX_UPDATE,
     ST_Q_STATS_ID,
     ST_Q_STATS_ALL,
     ST_Q_TOTAL,

@@ -1,5 +1,5 @@
-/* The outbound queue: append, peek, remove, park, rewrite a transaction's
- * messages, stats, and thinning meter values beyond the disk budget. */
+/* The outbound queue: append, peek, remove, park, stats, and thinning meter
+ * values beyond the disk budget. */
 #include "store_int.h"
 
 #include "log.h"
@@ -357,114 +357,6 @@ int store_queue_parked(struct store *st, const char *identity, int64_t after_seq
     sqlite3_bind_int64(s, 2, after_seq);
     sqlite3_bind_int64(s, 3, store__limit(max));
     return store__read_msgs(st, s, max, out, n, "queue parked");
-}
-
-struct store__frame {
-    int64_t seq;
-    int64_t size;
-    char *frame;
-    size_t len;
-};
-
-/* The transaction's frames, read before any is rewritten. */
-static int store__tx_frames(struct store *st, const char *identity, const char *tx_local,
-                            struct store__frame **out, size_t *n)
-{
-    sqlite3_stmt *s = st->stmt[ST_Q_TX_SELECT];
-    store__bind_text(s, 1, identity);
-    store__bind_text(s, 2, tx_local);
-    struct store__frame *v = NULL;
-    size_t k = 0, cap = 0;
-    int rc, r = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (k == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct store__frame *p = realloc(v, cap * sizeof(*p));
-            if (!p) {
-                r = -ENOMEM;
-                break;
-            }
-            v = p;
-        }
-        int len = sqlite3_column_bytes(s, 1);
-        const void *blob = sqlite3_column_blob(s, 1);
-        v[k].seq = sqlite3_column_int64(s, 0);
-        v[k].size = sqlite3_column_int64(s, 2);
-        v[k].len = (size_t)len;
-        v[k].frame = malloc((size_t)len + 1);
-        if (!v[k].frame) {
-            r = -ENOMEM;
-            break;
-        }
-        if (len)
-            memcpy(v[k].frame, blob, (size_t)len);
-        v[k].frame[len] = '\0';
-        k++;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store__err(st, rc, "rewrite transaction: read");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (r == -ENOMEM)
-        log_error("store", "rewrite transaction: out of memory");
-    *out = v;
-    *n = k;
-    return r;
-}
-
-int store_queue_rewrite_tx(struct store *st, const char *identity, const char *tx_local,
-                           const char *tx_real,
-                           int (*rewrite)(const char *frame, size_t len, const char *tx_real,
-                                          char **out, size_t *out_len))
-{
-    if (!store__text_ok(identity, STORE_IDENTITY_MAX, false) ||
-        !store__text_ok(tx_local, STORE_TX_MAX, false) ||
-        !store__text_ok(tx_real, STORE_TX_MAX, false) || !rewrite)
-        return store__invalid("store_queue_rewrite_tx: identity, tx ids or rewrite");
-    int r = store__begin(st, true);
-    if (r < 0)
-        return r;
-    if ((r = store__exec(st, ST_SAVEPOINT, "rewrite transaction: savepoint")) < 0)
-        return r;
-    struct store__frame *v;
-    size_t n;
-    r = store__tx_frames(st, identity, tx_local, &v, &n);
-    int64_t delta = 0;
-    sqlite3_stmt *up = st->stmt[ST_Q_TX_UPDATE];
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        char *nf = NULL;
-        size_t nlen = 0;
-        int rr = rewrite(v[i].frame, v[i].len, tx_real, &nf, &nlen);
-        if (rr < 0 || (nf && (nlen == 0 || nlen > STORE_FRAME_MAX))) {
-            /* One frame the proxy cannot rewrite must not keep the others
-             * on the local id. */
-            log_warn("store", "rewrite transaction: a frame is left as it was seq=%lld err=%d"
-                     " identity=%s tx_local=%s tx_real=%s", (long long)v[i].seq, rr, identity,
-                     tx_local, tx_real);
-        } else if (nf) {
-            int64_t size = v[i].size - (int64_t)v[i].len + (int64_t)nlen;
-            sqlite3_bind_int64(up, 1, v[i].seq);
-            sqlite3_bind_blob64(up, 2, nf, nlen, SQLITE_STATIC);
-            sqlite3_bind_int64(up, 3, size);
-            r = store__step(st, up, "rewrite transaction: update");
-            delta += size - v[i].size;
-        }
-        free(nf);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(v[i].frame);
-    free(v);
-    if (r < 0) {
-        if (st->in_tx) {
-            store__exec(st, ST_ROLLBACK_TO, "rewrite transaction: rollback");
-            store__exec(st, ST_RELEASE, "rewrite transaction: release");
-        }
-        return r;
-    }
-    if ((r = store__exec(st, ST_RELEASE, "rewrite transaction: release")) < 0)
-        return r;
-    st->queue_bytes = (uint64_t)((int64_t)st->queue_bytes + delta);
-    return 0;
 }
 
 int store_queue_stats(struct store *st, const char *identity, uint64_t *depth,

@@ -218,8 +218,8 @@ static int offline__rewrap(const struct frame *f, const cJSON *payload, char **o
     return 0;
 }
 
-/* store_queue_rewrite_tx's rewrite: the local id becomes the CSMS's (*out
- * NULL: nothing to change, e.g. the StartTransaction itself). */
+/* A queued message of a transaction started offline, with the CSMS's id
+ * instead of the local one (*out NULL: nothing to change). */
 int offline__rewrite_frame(const char *text, size_t len, const char *tx_real, char **out,
                            size_t *out_len)
 {

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <uv.h>
+
 #include "frame.h"
 #include "pending.h"
 
@@ -29,6 +31,7 @@ struct offline_state {
     bool replaying;        /* a replayed CALL is in flight */
     bool backlog;          /* the queue may hold messages of this identity */
     uint64_t last_replay_ms;
+    uv_timer_t throttle;   /* the next replayed CALL, at offline.replay_interval_ms */
 };
 
 /* A charger's CALL, before the relay forwards it: true when the gateway took

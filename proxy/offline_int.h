@@ -10,8 +10,8 @@ struct session;
 /* A live socket to the CSMS (its state lags behind while a close is handled). */
 bool offline__upstream_ok(const struct session *s);
 
-/* store_queue_rewrite_tx's rewrite: the local transaction id becomes the
- * CSMS's (*out NULL: nothing to change). */
+/* A queued message with the CSMS's transaction id instead of the local one
+ * (*out NULL: nothing to change); the replay sends that. */
 int offline__rewrite_frame(const char *text, size_t len, const char *tx_real, char **out,
                            size_t *out_len);
 

@@ -19,6 +19,28 @@
 
 static void offline__pump(struct session *s);
 
+static void offline__throttled(uv_timer_t *t)
+{
+    offline__pump(t->data);
+}
+
+/* A queued message of a transaction started offline whose CSMS id is known
+ * by now: sent with that id (*out NULL: as it is). Done as each message goes,
+ * so that the CSMS's answer to a long transaction's start never stalls the
+ * loop rewriting all of it at once. */
+static void offline__translate_queued(struct session *s, const struct store_msg *m, char **out,
+                                      size_t *out_len)
+{
+    char real[STORE_TX_MAX];
+    *out = NULL;
+    if (!m->tx_local[0] || strcmp(m->action, "StartTransaction") == 0 ||
+        store_tx_get_real(s->proxy->store, s->id, m->tx_local, real, sizeof(real)) < 0 || !real[0])
+        return;
+    if (offline__rewrite_frame(m->frame, m->len, real, out, out_len) < 0)
+        log_warn("proxy", "cannot give a replayed message its CSMS transaction id charger=%s seq=%" PRId64,
+                 s->id, m->seq);
+}
+
 static void offline__snapshot_answer(void *ctx, const struct pending_call *call, const struct frame *f)
 {
     struct session *s = ctx;
@@ -67,8 +89,9 @@ static void offline__replayed(void *ctx, const struct pending_call *call, const 
             /* tag2: the local id the transaction was started with. */
             char local[64];
             snprintf(local, sizeof(local), "%" PRId64, call->tag2);
+            /* The queued messages of the transaction get the CSMS's id as
+             * they are sent (offline__pump), not all at once here. */
             store_tx_put(st, s->id, local, answer.transaction_id, 0);
-            store_queue_rewrite_tx(st, s->id, local, answer.transaction_id, offline__rewrite_frame);
             log_info("proxy", "offline transaction has its CSMS id charger=%s local=%s csms=%s",
                      s->id, local, answer.transaction_id);
             if (!answer.accepted)
@@ -88,8 +111,12 @@ static void offline__pump(struct session *s)
     if (!p->store || !s->offline.backlog || s->offline.replaying || !offline__upstream_ok(s))
         return;
     uint64_t now = uv_now(p->loop);
-    if (now - s->offline.last_replay_ms < (uint64_t)p->cfg->offline.replay_interval_ms)
+    uint64_t every = (uint64_t)p->cfg->offline.replay_interval_ms;
+    if (now - s->offline.last_replay_ms < every) {
+        if (!uv_is_active((uv_handle_t *)&s->offline.throttle))
+            uv_timer_start(&s->offline.throttle, offline__throttled, every - (now - s->offline.last_replay_ms), 0);
         return;
+    }
     struct store_msg m;
     size_t n = 0;
     if (store_queue_peek(p->store, s->id, 1, &m, &n) < 0)
@@ -108,10 +135,15 @@ static void offline__pump(struct session *s)
     struct frame f;
     char id[FRAME_ID_MAX + 1];
     struct pending_call call = { .on_answer = offline__replayed, .ctx = s, .tag = m.seq };
-    int rc = frame_parse(m.frame, m.len, &f) == FRAME_OK ? 0 : -EINVAL;
+    char *translated = NULL;
+    size_t translated_len = 0;
+    offline__translate_queued(s, &m, &translated, &translated_len);
+    const char *text = translated ? translated : m.frame;
+    size_t text_len = translated ? translated_len : m.len;
+    int rc = frame_parse(text, text_len, &f) == FRAME_OK ? 0 : -EINVAL;
     /* A fresh message id: the charger's may be in use again by now. */
     snprintf(id, sizeof(id), "sgr-%" PRId64, m.seq);
-    size_t cap = m.len + FRAME_ID_MAX + 8;
+    size_t cap = text_len + FRAME_ID_MAX + 8;
     char *frame = rc == 0 ? malloc(cap) : NULL;
     int len = frame ? frame_write_call(frame, cap, id, f.action, f.payload.ptr, f.payload.len) : -ENOMEM;
     if (len > 0) {
@@ -122,7 +154,7 @@ static void offline__pump(struct session *s)
         if (m.tx_local[0] && strcmp(f.action, "StartTransaction") == 0)
             call.tag2 = strtoll(m.tx_local, NULL, 10); /* for the answer: whose id it is */
         rc = pending_add(&s->to_csms, &call);
-        if (rc == 0 && link_send(&s->up, frame, (size_t)len) < 0) {
+        if (rc == 0 && link_send_call(&s->up, frame, (size_t)len, id) < 0) {
             struct pending_call undo;
             pending_take(&s->to_csms, id, &undo);
             rc = -EIO;
@@ -131,6 +163,7 @@ static void offline__pump(struct session *s)
         rc = len;
     }
     free(frame);
+    free(translated);
     if (rc == -EINVAL) {
         store_queue_park(p->store, m.seq, "unreadable");
     } else if (rc == 0) {

@@ -69,7 +69,8 @@ struct session *proxy__session_new(struct proxy *p, const char *id,
     pending_init(&s->to_charger, (size_t)p->cfg->limits.max_pending_calls);
     pending_init(&s->to_csms, (size_t)p->cfg->limits.max_pending_calls);
     uv_timer_init(p->loop, &s->retry);
-    s->retry.data = s;
+    uv_timer_init(p->loop, &s->offline.throttle);
+    s->retry.data = s->offline.throttle.data = s;
     smart_reset(s);
     offline_session_new(s);
 
@@ -84,7 +85,9 @@ struct session *proxy__session_new(struct proxy *p, const char *id,
 
 static void proxy__session_free(uv_handle_t *h)
 {
-    free(h->data);
+    struct session *s = h->data;
+    if (--s->closing_handles == 0)
+        free(s);
 }
 
 static void proxy__drained(struct proxy *p);
@@ -129,7 +132,9 @@ void proxy__session_release(struct session *s)
     p->stats.expired_calls += pending_abandon(&s->to_charger) + pending_abandon(&s->to_csms);
     pending_free(&s->to_charger);
     pending_free(&s->to_csms);
+    s->closing_handles = 2;
     uv_close((uv_handle_t *)&s->retry, proxy__session_free);
+    uv_close((uv_handle_t *)&s->offline.throttle, proxy__session_free);
 
     if (p->draining && p->n_sessions == 0)
         proxy__drained(p);
@@ -276,10 +281,15 @@ void proxy_drain(struct proxy *p, void (*done)(void *arg), void *arg)
     }
     uv_timer_start(&p->drain_deadline, proxy__drain_done, PROXY__DRAIN_DEADLINE_MS, 0);
     for (size_t i = 0; i < p->n_buckets; i++) {
-        for (struct session *s = p->buckets[i]; s; s = s->next) {
+        struct session *next;
+        for (struct session *s = p->buckets[i]; s; s = next) {
+            next = s->next;
             if (s->down)
                 link_close(&s->down->link, LINK_CLOSE_GOING_AWAY, true);
             csms_side_close(s, LINK_CLOSE_GOING_AWAY);
+            /* One with no socket left (its upstream was waiting to retry: the
+             * site's, or a backlog's) has nothing to wait for. */
+            proxy__session_release(s);
         }
     }
 }

@@ -89,6 +89,7 @@ struct session {
     struct lws *up_connecting;        /* set by lws while the handshake runs */
     unsigned up_failures;             /* consecutive, for the backoff */
     uv_timer_t retry;
+    int closing_handles;              /* the timers still closing when it goes */
     struct session *pace_next;        /* waiting for a connect slot (csms_side.c) */
     bool paced;
 

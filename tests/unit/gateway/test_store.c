@@ -570,105 +570,6 @@ TEST(removals_commit_without_fsync)
     ASSERT_EQ(close_all(st, &loop), 0);
 }
 
-static int rewrite_id(const char *frame, size_t len, const char *tx_real, char **out,
-                      size_t *out_len)
-{
-    const char *key = "\"transactionId\":-1";
-    const char *p = strstr(frame, key);
-    if (!p) {
-        *out = NULL;
-        return 0;
-    }
-    size_t pre = (size_t)(p - frame), klen = strlen(key);
-    size_t n = len - klen + strlen("\"transactionId\":") + strlen(tx_real);
-    char *r = malloc(n + 1);
-    snprintf(r, n + 1, "%.*s\"transactionId\":%s%s", (int)pre, frame, tx_real, p + klen);
-    *out = r;
-    *out_len = n;
-    return 0;
-}
-
-static int rewrite_fail_second(const char *frame, size_t len, const char *tx_real, char **out,
-                               size_t *out_len)
-{
-    if (strstr(frame, "StopTransaction"))
-        return -EBADMSG;
-    return rewrite_id(frame, len, tx_real, out, out_len);
-}
-
-static int rewrite_huge(const char *frame, size_t len, const char *tx_real, char **out,
-                        size_t *out_len)
-{
-    (void)frame; (void)len; (void)tx_real;
-    size_t n = 200000;
-    *out = malloc(n);
-    memset(*out, 'z', n);
-    *out_len = n;
-    return 0;
-}
-
-TEST(rewrite_tx)
-{
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    struct store *st;
-    ASSERT_EQ(store_open(&st, &loop, new_dir(), 0), 0);
-    const char *m1 = "[2,\"a\",\"MeterValues\",{\"connectorId\":1,\"transactionId\":-1}]";
-    const char *m2 = "[2,\"b\",\"StopTransaction\",{\"transactionId\":-1,\"meterStop\":5}]";
-    const char *m3 = "[2,\"c\",\"StatusNotification\",{}]";
-    const char *other = "[2,\"d\",\"MeterValues\",{\"transactionId\":-1}]";
-    ASSERT_EQ(append(st, "CP01", STORE_METER, "MeterValues", "-1", m1, NULL), 0);
-    ASSERT_EQ(append(st, "CP01", STORE_TX, "StopTransaction", "-1", m2, NULL), 0);
-    ASSERT_EQ(append(st, "CP01", STORE_OTHER, "StatusNotification", "", m3, NULL), 0);
-    ASSERT_EQ(append(st, "CP02", STORE_METER, "MeterValues", "-1", other, NULL), 0);
-    uint64_t bytes0 = store_queue_bytes(st);
-
-    /* A frame the rewrite fails on stays as it was; the others change. */
-    ASSERT_EQ(store_queue_rewrite_tx(st, "CP01", "-1", "4711", rewrite_fail_second), 0);
-    struct store_msg m[4];
-    size_t n;
-    ASSERT_EQ(store_queue_peek(st, "CP01", 4, m, &n), 0);
-    ASSERT_STR_EQ(m[0].frame, "[2,\"a\",\"MeterValues\",{\"connectorId\":1,\"transactionId\":4711}]");
-    ASSERT_STR_EQ(m[1].frame, m2);
-    for (size_t i = 0; i < n; i++)
-        store_msg_free(&m[i]);
-    ASSERT_EQ(store_queue_bytes(st), bytes0 + 2);
-
-    ASSERT_EQ(store_queue_rewrite_tx(st, "CP01", "-1", "4711", rewrite_id), 0);
-    ASSERT_EQ(store_queue_peek(st, "CP01", 4, m, &n), 0);
-    ASSERT_EQ(n, 3);
-    ASSERT_STR_EQ(m[0].frame, "[2,\"a\",\"MeterValues\",{\"connectorId\":1,\"transactionId\":4711}]");
-    ASSERT_EQ(m[0].len, strlen(m[0].frame));
-    ASSERT_STR_EQ(m[1].frame, "[2,\"b\",\"StopTransaction\",{\"transactionId\":4711,\"meterStop\":5}]");
-    ASSERT_STR_EQ(m[1].tx_local, "-1");  /* still found by its local id */
-    ASSERT_STR_EQ(m[2].frame, m3);
-    for (size_t i = 0; i < n; i++)
-        store_msg_free(&m[i]);
-    ASSERT_EQ(store_queue_bytes(st), bytes0 + 2 * 2);
-    uint64_t bytes;
-    ASSERT_EQ(store_queue_stats(st, NULL, NULL, NULL, &bytes), 0);
-    ASSERT_EQ(bytes, bytes0 + 2 * 2);
-    /* A rewrite that fails in the store (a full disk) undoes the call. */
-    ASSERT_EQ(store_flush(st), 0);
-    ASSERT_EQ(sqlite3_exec(st->db, "PRAGMA max_page_count=1", NULL, NULL, NULL), SQLITE_OK);
-    ASSERT_EQ(store_queue_rewrite_tx(st, "CP01", "-1", "4711", rewrite_huge), -ENOSPC);
-    ASSERT_EQ(store_queue_bytes(st), bytes0 + 2 * 2);
-    ASSERT_EQ(store_queue_peek(st, "CP01", 4, m, &n), 0);
-    ASSERT_EQ(n, 3);
-    ASSERT_STR_EQ(m[0].frame, "[2,\"a\",\"MeterValues\",{\"connectorId\":1,\"transactionId\":4711}]");
-    for (size_t i = 0; i < n; i++)
-        store_msg_free(&m[i]);
-    ASSERT_EQ(sqlite3_exec(st->db, "PRAGMA max_page_count=100000", NULL, NULL, NULL), SQLITE_OK);
-    /* Another identity's transaction -1 is another transaction. */
-    ASSERT_EQ(store_queue_peek(st, "CP02", 1, m, &n), 0);
-    ASSERT_STR_EQ(m[0].frame, other);
-    store_msg_free(&m[0]);
-    /* No message of that transaction: nothing to do. */
-    ASSERT_EQ(store_queue_rewrite_tx(st, "CP01", "-9", "1", rewrite_id), 0);
-    ASSERT_EQ(store_queue_rewrite_tx(st, "CP01", "", "1", rewrite_id), -EINVAL);
-    ASSERT_EQ(close_all(st, &loop), 0);
-}
-
 /* A MeterValues frame of about 200 bytes (+ 4 + 11 + tx). */
 static int append_meter(struct store *st, const char *id, const char *tx, int n, int64_t *seq)
 {
@@ -1362,7 +1263,6 @@ int main(void)
     RUN(write_from_a_later_prepare_does_not_wait_for_io);
     RUN(early_commit_at_the_callback_cap);
     RUN(removals_commit_without_fsync);
-    RUN(rewrite_tx);
     RUN(thinning_keeps_transactions_and_their_first_and_last_meter);
     RUN(over_budget_with_only_transactions_keeps_everything);
     RUN(transaction_map);
