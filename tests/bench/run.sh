@@ -7,7 +7,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 cd "$root"
 cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build-rel -j "${SITEGATE_JOBS:-2}" --target sitegate bench_balancer bench_store > /dev/null
+cmake --build build-rel -j "${SITEGATE_JOBS:-2}" --target sitegate bench_balancer bench_store \
+    fast_csms fill_backlog > /dev/null
 
 echo "== allocation time (balancer_allocate), per call"
 build-rel/tests/bench/bench_balancer
@@ -17,3 +18,6 @@ build-rel/tests/bench/bench_store
 echo
 echo "== grid-meter reading -> every changed SetChargingProfile written"
 /usr/bin/python3 tests/bench/meter_to_profiles.py --bin build-rel/gateway/sitegate
+echo
+echo "== replaying a 100,000-message backlog to a fast CSMS (one charger: one CALL in flight)"
+/usr/bin/python3 tests/bench/replay.py --build build-rel

@@ -1,0 +1,462 @@
+/* fast_csms: a test CSMS for benchmarks, as fast as this stack allows.
+ *
+ * A libwebsockets server on a libuv loop. Any charge point id connects at
+ * ws://127.0.0.1:<port>/<anything>/<id> (the last path segment is the id)
+ * with subprotocol ocpp1.6 or ocpp2.0.1. Every CALL is answered at once with
+ * a minimal schema-valid CALLRESULT for its action (BootNotification
+ * Accepted, StartTransaction with an increasing transactionId, DataTransfer
+ * Accepted, ...; an action it does not know gets {}), written to the socket
+ * at once when nothing is queued for it. Per frame: one envelope parse
+ * (proxy/frame.c) and no allocation; a frame arriving in pieces is put
+ * together in a per-connection buffer of at most 64 KiB, and answers wait
+ * for a choked socket in one of at most 1 MiB (beyond, the charger is hung
+ * up on).
+ *
+ *   fast_csms [--port N] [--expect N] [--timeout S] [--order-field NAME]
+ *
+ *   --port N          listen on 127.0.0.1:N; 0 (default) picks a free port.
+ *                     Either way the first stdout line is "port=<N>".
+ *   --expect N        exit 0 once N CALLs (all chargers together) have been
+ *                     received and answered.
+ *   --timeout S       exit 1 after S seconds if --expect was not reached
+ *                     (without --expect: exit 0 after S seconds).
+ *   --order-field F   the order check (default "timestamp"; "" turns it off):
+ *                     for each charger, the first "F": value in each CALL's
+ *                     payload (a string compared bytewise, or a number) must
+ *                     not be smaller than the one before it from that charger;
+ *                     each that is counts as out of order. CALLs without F are
+ *                     not checked. RFC 3339 UTC timestamps in one format
+ *                     compare correctly as strings.
+ *
+ * On exit (also on SIGINT/SIGTERM, then with status 0; answers still
+ * waiting get up to 2 s to be written first) the last stdout line is a JSON
+ * summary: count, expected, reached, first_ms/last_ms (wall clock ms of the
+ * first and last CALL), elapsed_s (between them), rate_per_s, max_gap_ms
+ * (the longest wait between two CALLs: a stall somewhere), cpu_s (this
+ * process's user + system time: is the CSMS the bottleneck?), connections,
+ * actions {name: CALLs}, identities {charge point id: CALLs}, order_field,
+ * out_of_order, bad_frames. Exit 2: bad arguments or cannot listen.
+ *
+ * The sockets, the answer queues and the process are here; what each CALL
+ * gets and the summary's numbers are in fast_csms_ocpp.c.
+ *
+ * A benchmark tool, not a test: it checks no schema and keeps no history.
+ */
+#include "fast_csms.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#define FC_FRAME_MAX 65536          /* largest frame accepted (as the gateway's default) */
+#define FC_RX_CHUNK 4096            /* what lws hands over per receive callback */
+#define FC_OUT_MIN 4096             /* first size of a choked socket's queue */
+#define FC_OUT_MAX (1024 * 1024)    /* answers waiting for a choked socket, at most */
+#define FC_DRAIN_MS 2000            /* at exit, most time for answers still waiting */
+
+/* What lws keeps per socket (zeroed, also for a refused handshake). */
+struct fc_conn {
+    bool open;
+    size_t ident;                /* fcsms_identity() */
+    enum ocpp_version version;
+    char *rx;                    /* a frame arriving in pieces (FC_FRAME_MAX) */
+    size_t rx_len;
+    unsigned char *out;          /* queued answers: [uint16 length][bytes] ... */
+    size_t out_head, out_tail, out_cap;
+    bool busy;                   /* answers wait (in out, or lws's partial write) */
+};
+
+static struct {
+    uv_loop_t loop;
+    struct lws_context *ctx;
+    uv_timer_t deadline, stopper;
+    uv_signal_t sigint, sigterm;
+    uint64_t expect;
+    double timeout_s;
+    uint64_t connections;
+    size_t busy;                   /* connections with answers waiting */
+    uint64_t drain_until;          /* uv_now() limit of the drain at exit */
+    bool stopping, reached;
+    int exit_code;
+} fc;
+
+/* Direct writes need LWS_PRE bytes of room in front. */
+static unsigned char fc_scratch[LWS_PRE + FCSMS_ANSWER_MAX];
+
+/* ---- stopping ---- */
+
+/* Once the answers still waiting are written (FC_DRAIN_MS at most), the
+ * foreign-loop teardown (PLATFORM.md): destroy once here, close our handles,
+ * let uv_run return; main destroys again. Never from inside an lws callback:
+ * this runs from a timer. */
+static void fc__stop_now(uv_timer_t *t)
+{
+    if (fc.busy && uv_now(&fc.loop) < fc.drain_until) {
+        uv_timer_start(t, fc__stop_now, 10, 0);
+        return;
+    }
+    if (fc.busy)
+        fprintf(stderr, "fast_csms: answers still waiting on %zu sockets at exit\n", fc.busy);
+    fcsms_print_summary(fc.expect, fc.reached, fc.connections);
+    lws_context_destroy(fc.ctx);
+    uv_close((uv_handle_t *)&fc.deadline, NULL);
+    uv_close((uv_handle_t *)&fc.stopper, NULL);
+    uv_close((uv_handle_t *)&fc.sigint, NULL);
+    uv_close((uv_handle_t *)&fc.sigterm, NULL);
+}
+
+static void fc__stop(int exit_code)
+{
+    if (fc.stopping)
+        return;
+    fc.stopping = true;
+    fc.exit_code = exit_code;
+    fc.drain_until = uv_now(&fc.loop) + FC_DRAIN_MS;
+    uv_timer_start(&fc.stopper, fc__stop_now, 0, 0);
+}
+
+static void fc__on_deadline(uv_timer_t *t)
+{
+    (void)t;
+    if (fc.expect)
+        fprintf(stderr, "fast_csms: timeout after %.1f s: %" PRIu64 " of %" PRIu64 " CALLs\n",
+                fc.timeout_s, fcsms_count(), fc.expect);
+    fc__stop(fc.expect ? 1 : 0);
+}
+
+static void fc__on_signal(uv_signal_t *h, int signum)
+{
+    (void)h;
+    (void)signum;
+    fc__stop(0);
+}
+
+/* ---- sending ---- */
+
+static int fc__write(struct lws *wsi, const unsigned char *msg, size_t len)
+{
+    memcpy(fc_scratch + LWS_PRE, msg, len);
+    if (lws_write(wsi, fc_scratch + LWS_PRE, len, LWS_WRITE_TEXT) >= (int)len)
+        return 0;
+    fprintf(stderr, "fast_csms: a write failed, closing the socket\n");
+    return -1;
+}
+
+/* Room for n more queued bytes: the sent part moves out, then the buffer
+ * grows (doubling, up to FC_OUT_MAX). */
+static int fc__out_room(struct fc_conn *c, size_t n)
+{
+    if (c->out_tail + n <= c->out_cap)
+        return 0;
+    if (c->out_head) {
+        memmove(c->out, c->out + c->out_head, c->out_tail - c->out_head);
+        c->out_tail -= c->out_head;
+        c->out_head = 0;
+    }
+    size_t cap = c->out_cap ? c->out_cap : FC_OUT_MIN;
+    while (cap < c->out_tail + n && cap < FC_OUT_MAX)
+        cap *= 2;
+    if (c->out_tail + n > cap)
+        return -1;
+    if (cap != c->out_cap) {
+        unsigned char *grown = realloc(c->out, cap);
+        if (!grown)
+            return -1;
+        c->out = grown;
+        c->out_cap = cap;
+    }
+    return 0;
+}
+
+/* Whether answers wait on this socket (in our queue, or the rest of a write
+ * lws kept), counted so that the exit can wait for them; then a writeable
+ * callback is due. */
+static void fc__busy(struct lws *wsi, struct fc_conn *c)
+{
+    bool busy = c->out_head < c->out_tail || lws_partial_buffered(wsi);
+    if (busy && !c->busy)
+        fc.busy++;
+    else if (!busy && c->busy)
+        fc.busy--;
+    c->busy = busy;
+    if (busy)
+        lws_callback_on_writable(wsi);
+}
+
+/* Sends at once when nothing waits, else queues. A charger that does not read
+ * its answers is hung up on once FC_OUT_MAX are waiting (lws 4.1's rx flow
+ * control on libuv can leave what it buffered undelivered, so reading is
+ * never paused). -1: close the socket. */
+static int fc__send(struct lws *wsi, struct fc_conn *c, const char *msg, size_t len)
+{
+    if (c->out_head == c->out_tail && !lws_send_pipe_choked(wsi)) {
+        if (fc__write(wsi, (const unsigned char *)msg, len) < 0)
+            return -1;
+        fc__busy(wsi, c);
+        return 0;
+    }
+    if (fc__out_room(c, 2 + len) < 0) {
+        fprintf(stderr, "fast_csms: over %d bytes of answers waiting charger=%s, closing\n",
+                FC_OUT_MAX, fcsms_identity_name(c->ident));
+        return -1;
+    }
+    c->out[c->out_tail] = (unsigned char)(len >> 8);
+    c->out[c->out_tail + 1] = (unsigned char)(len & 0xff);
+    memcpy(c->out + c->out_tail + 2, msg, len);
+    c->out_tail += 2 + len;
+    fc__busy(wsi, c);
+    return 0;
+}
+
+static int fc__on_writeable(struct lws *wsi, struct fc_conn *c)
+{
+    while (c->out_head < c->out_tail && !lws_send_pipe_choked(wsi)) {
+        size_t len = (size_t)c->out[c->out_head] << 8 | c->out[c->out_head + 1];
+        if (fc__write(wsi, c->out + c->out_head + 2, len) < 0)
+            return -1;
+        c->out_head += 2 + len;
+    }
+    if (c->out_head == c->out_tail)
+        c->out_head = c->out_tail = 0;
+    fc__busy(wsi, c);
+    return 0;
+}
+
+/* ---- receiving ---- */
+
+/* One whole message from a charger. -1: close the socket. */
+static int fc__message(struct lws *wsi, struct fc_conn *c, const char *msg, size_t len)
+{
+    struct frame f;
+    char answer[FCSMS_ANSWER_MAX];
+    int n;
+    enum frame_fault fault = frame_parse(msg, len, &f);
+    if (fault != FRAME_OK) {
+        fcsms_bad_frame();
+        const char *id = frame_fault_reply_id(fault, &f, c->version);
+        if (!id)
+            return 0;
+        n = frame_write_error(answer, sizeof(answer), id, frame_fault_code(fault, &f, c->version),
+                              frame_fault_str(fault));
+        return n > 0 ? fc__send(wsi, c, answer, (size_t)n) : 0;
+    }
+    if (f.type != FRAME_CALL)
+        return 0; /* this CSMS sends no CALLs: nothing to match */
+    n = fcsms_answer(c->ident, c->version, &f, answer, sizeof(answer));
+    if (n < 0 || fc__send(wsi, c, answer, (size_t)n) < 0)
+        return -1;
+    if (fc.expect && fcsms_count() == fc.expect) {
+        fc.reached = true;
+        fc__stop(0);
+    }
+    return 0;
+}
+
+/* A piece of a message: whole ones are handled in place, pieces are put
+ * together first. */
+static int fc__receive(struct lws *wsi, struct fc_conn *c, const char *in, size_t len)
+{
+    bool final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    if (final && c->rx_len == 0 && lws_is_first_fragment(wsi))
+        return fc__message(wsi, c, in, len);
+    if (c->rx_len + len > FC_FRAME_MAX) {
+        fprintf(stderr, "fast_csms: frame over %d bytes charger=%s, closing\n", FC_FRAME_MAX,
+                fcsms_identity_name(c->ident));
+        return -1;
+    }
+    if (!c->rx) {
+        c->rx = malloc(FC_FRAME_MAX);
+        if (!c->rx)
+            return -1;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!final)
+        return 0;
+    size_t n = c->rx_len;
+    c->rx_len = 0;
+    return fc__message(wsi, c, c->rx, n);
+}
+
+/* The charge point id: the last segment of the request path. */
+static int fc__bind(struct lws *wsi, struct fc_conn *c)
+{
+    char uri[256];
+    if (strcmp(lws_get_protocol(wsi)->name, "ocpp1.6") != 0 &&
+        strcmp(lws_get_protocol(wsi)->name, "ocpp2.0.1") != 0)
+        return -1; /* no subprotocol offered: lws bound it to the first protocol */
+    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+    if (n <= 0)
+        return -1;
+    while (n > 0 && uri[n - 1] == '/')
+        uri[--n] = '\0';
+    const char *id = strrchr(uri, '/');
+    id = id ? id + 1 : uri;
+    long i = fcsms_identity(id);
+    if (i < 0)
+        return -1;
+    c->ident = (size_t)i;
+    ocpp_version_from_subprotocol(lws_get_protocol(wsi)->name, &c->version);
+    c->open = true;
+    fc.connections++;
+    return 0;
+}
+
+static int fc__callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    struct fc_conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return fc__bind(wsi, c);
+    case LWS_CALLBACK_RECEIVE:
+        return c->open && !fc.stopping ? fc__receive(wsi, c, in, len) : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return c->open ? fc__on_writeable(wsi, c) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (c) {
+            if (c->busy)
+                fc.busy--;
+            free(c->rx);
+            free(c->out);
+            memset(c, 0, sizeof(*c));
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static struct lws_protocols fc_protocols[] = {
+    /* First: a WebSocket request without a subprotocol lands here (refused). */
+    { "fast-csms-http", fc__callback, sizeof(struct fc_conn), 0, 0, NULL, 0 },
+    { "ocpp1.6", fc__callback, sizeof(struct fc_conn), FC_RX_CHUNK, 0, NULL, FC_FRAME_MAX },
+    { "ocpp2.0.1", fc__callback, sizeof(struct fc_conn), FC_RX_CHUNK, 0, NULL, FC_FRAME_MAX },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static int fc__listen(int port)
+{
+    void *foreign_loops[1] = { &fc.loop };
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.foreign_loops = foreign_loops;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    fc.ctx = lws_create_context(&info);
+    if (!fc.ctx) {
+        fprintf(stderr, "fast_csms: cannot create the lws context (libwebsockets-evlib-uv?)\n");
+        return -1;
+    }
+    memset(&info, 0, sizeof(info));
+    info.vhost_name = "fast-csms";
+    info.iface = "127.0.0.1";
+    info.port = port;
+    info.protocols = fc_protocols;
+    struct lws_vhost *vh = lws_create_vhost(fc.ctx, &info);
+    if (!vh) {
+        fprintf(stderr, "fast_csms: cannot listen on 127.0.0.1:%d\n", port);
+        return -1;
+    }
+    printf("port=%d\n", lws_get_vhost_listen_port(vh));
+    fflush(stdout);
+    return 0;
+}
+
+static void fc__usage(void)
+{
+    fprintf(stderr, "usage: fast_csms [--port N] [--expect N] [--timeout S] [--order-field NAME]\n");
+}
+
+static int fc__args(int argc, char **argv, int *port)
+{
+    static const struct option opts[] = {
+        { "port", required_argument, NULL, 'p' },
+        { "expect", required_argument, NULL, 'e' },
+        { "timeout", required_argument, NULL, 't' },
+        { "order-field", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt;
+    char *end;
+    fcsms_set_order_field("timestamp");
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        errno = 0;
+        switch (opt) {
+        case 'p': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 65535)
+                return -1;
+            *port = (int)v;
+            break;
+        }
+        case 'e':
+            fc.expect = strtoull(optarg, &end, 10);
+            if (*end || errno || optarg[0] == '-')
+                return -1;
+            break;
+        case 't':
+            fc.timeout_s = strtod(optarg, &end);
+            if (*end || errno || !(fc.timeout_s > 0))
+                return -1;
+            break;
+        case 'o':
+            if (fcsms_set_order_field(optarg) < 0)
+                return -1;
+            break;
+        default:
+            return -1;
+        }
+    }
+    return optind == argc ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0;
+    if (fc__args(argc, argv, &port) < 0) {
+        fc__usage();
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    lws_set_log_level(LLL_ERR, NULL);
+    if (uv_loop_init(&fc.loop) != 0) {
+        fprintf(stderr, "fast_csms: cannot create the event loop\n");
+        return 2;
+    }
+    uv_timer_init(&fc.loop, &fc.deadline);
+    uv_timer_init(&fc.loop, &fc.stopper);
+    uv_signal_init(&fc.loop, &fc.sigint);
+    uv_signal_init(&fc.loop, &fc.sigterm);
+    if (fc__listen(port) < 0) {
+        fc.exit_code = 2;
+        if (fc.ctx)
+            lws_context_destroy(fc.ctx);
+        uv_close((uv_handle_t *)&fc.deadline, NULL);
+        uv_close((uv_handle_t *)&fc.stopper, NULL);
+        uv_close((uv_handle_t *)&fc.sigint, NULL);
+        uv_close((uv_handle_t *)&fc.sigterm, NULL);
+    } else {
+        uv_signal_start(&fc.sigint, fc__on_signal, SIGINT);
+        uv_signal_start(&fc.sigterm, fc__on_signal, SIGTERM);
+        if (fc.timeout_s > 0)
+            uv_timer_start(&fc.deadline, fc__on_deadline, (uint64_t)(fc.timeout_s * 1000), 0);
+    }
+    uv_run(&fc.loop, UV_RUN_DEFAULT);
+    if (fc.ctx)
+        lws_context_destroy(fc.ctx);
+    uv_run(&fc.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&fc.loop) != 0)
+        fprintf(stderr, "fast_csms: event loop closed with handles left\n");
+    fcsms_free();
+    return fc.exit_code;
+}
