@@ -95,11 +95,20 @@ static void agg__to_charger(struct aggregate *a, const struct frame *f, struct s
     char *frame = text ? malloc(AGG_CSMS__FRAME_MAX) : NULL;
     int n = frame ? frame_write_call(frame, AGG_CSMS__FRAME_MAX, f->id, f->action, text, strlen(text))
                   : -ENOMEM;
+    /* As in passthrough: the balancer hears of the CSMS's limits, and a
+     * limit the gateway holds for the charger is answered by the gateway. */
+    struct frame translated;
+    if (n > 0 && frame_parse(frame, (size_t)n, &translated) == FRAME_OK && smart_csms_call(c, &translated)) {
+        free(frame);
+        free(text);
+        return;
+    }
     int rc = n < 0 ? n : charger_calls_push(c, f->id, f->action, frame, (size_t)n, agg__routed_answer, c, -1);
     if (rc < 0)
         agg__refuse(a, f->id, "GenericError", "cannot pass it to the charger");
     else
-        charger_calls_pump(c);
+        smart_send(c); /* the gateway's own profiles again, behind a clear */
+    charger_calls_pump(c);
     free(frame);
     free(text);
 }
@@ -183,13 +192,21 @@ static void agg__fan_out(struct aggregate *a, const struct frame *f, const cJSON
     snprintf(fo->id, sizeof(fo->id), "%s", f->id);
     snprintf(fo->action, sizeof(fo->action), "%s", f->action);
     fo->outstanding = 1; /* held until every charger got its copy */
+    bool profiles = strcmp(f->action, "SetChargingProfile") == 0 ||
+                    strcmp(f->action, "ClearChargingProfile") == 0;
     for (size_t b = 0; b < p->n_buckets; b++) {
         for (struct session *c = p->buckets[b]; c; c = c->next) {
             if (!c->down || c->site)
                 continue;
+            /* As in passthrough: the balancer hears of the CSMS's limits,
+             * and the gateway's own profiles go again behind a clear. */
+            if (profiles)
+                smart_csms_call(c, f);
             if (charger_calls_own(c, f->action, text, strlen(text), agg__fanout_answer, fo, -1) < 0)
                 continue;
             fo->outstanding++;
+            if (profiles)
+                smart_send(c);
             charger_calls_pump(c);
         }
     }
@@ -463,7 +480,7 @@ static void agg__route(struct aggregate *a, const struct frame *f, cJSON *payloa
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(payload, stop ? "transactionId" : "reservationId");
         char text[32];
         snprintf(text, sizeof(text), "%.0f", cJSON_IsNumber(key) ? key->valuedouble : NAN);
-        const struct agg_ref *ref = agg__ref_get(stop ? a->txs : a->resvs, text);
+        const struct agg_ref *ref = stop ? agg__tx_get(a, text) : agg__ref_get(a->resvs, text);
         if (!ref) {
             agg__reply_status(a, f->id, "Rejected");
             return;

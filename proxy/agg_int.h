@@ -21,6 +21,7 @@ struct agg_route {
     char id[FRAME_ID_MAX + 1];         /* the charger's message id */
     char action[FRAME_NAME_MAX + 1];
     int connector;                     /* the charger's connector, 0 none */
+    uint64_t conn_serial;              /* the charger's socket that sent it */
 };
 
 /* Which charger a transaction or a reservation is on. */
@@ -68,6 +69,11 @@ void agg__heartbeat_timer(struct aggregate *a);
 void agg__ref_put(struct agg_ref *refs, size_t *next, const char *key, const char *charger,
                   int connector);
 const struct agg_ref *agg__ref_get(const struct agg_ref *refs, const char *key);
+/* Transactions are kept in the store too: a RemoteStopTransaction after a
+ * restart still finds its charger. */
+void agg__tx_put(struct aggregate *a, const char *tx, const char *charger, int connector);
+const struct agg_ref *agg__tx_get(struct aggregate *a, const char *tx);
+void agg__tx_end(struct aggregate *a, const char *tx);
 /* The gateway's current time, RFC 3339. */
 void agg__now(char out[32]);
 

@@ -56,6 +56,39 @@ const struct agg_ref *agg__ref_get(const struct agg_ref *refs, const char *key)
     return NULL;
 }
 
+#define AGG__TX_NS "aggregate_tx"
+
+void agg__tx_put(struct aggregate *a, const char *tx, const char *charger, int connector)
+{
+    const struct agg_ref *known = agg__ref_get(a->txs, tx);
+    if (known && known->connector == connector && strcmp(known->charger, charger) == 0)
+        return;
+    agg__ref_put(a->txs, &a->next_tx, tx, charger, connector);
+    char value[CONFIG_ID_MAX + 16];
+    snprintf(value, sizeof(value), "%d/%s", connector, charger);
+    if (a->proxy->store)
+        store_kv_put(a->proxy->store, AGG__TX_NS, tx, value);
+}
+
+const struct agg_ref *agg__tx_get(struct aggregate *a, const char *tx)
+{
+    const struct agg_ref *ref = agg__ref_get(a->txs, tx);
+    char *value = NULL;
+    if (ref || !a->proxy->store || store_kv_get(a->proxy->store, AGG__TX_NS, tx, &value) < 0)
+        return ref;
+    const char *slash = strchr(value, '/');
+    if (slash)
+        agg__ref_put(a->txs, &a->next_tx, tx, slash + 1, atoi(value));
+    free(value);
+    return slash ? agg__ref_get(a->txs, tx) : NULL;
+}
+
+void agg__tx_end(struct aggregate *a, const char *tx)
+{
+    if (a->proxy->store)
+        store_kv_delete(a->proxy->store, AGG__TX_NS, tx);
+}
+
 /* --- the site's own CALLs ------------------------------------------------- */
 
 /* Boot and Heartbeat: only while the socket is up, never stored. */
@@ -75,7 +108,8 @@ static int agg__call_up(struct aggregate *a, const char *action, const char *pay
     int n = frame_write_call(frame, sizeof(frame), call.id, action, payload, strlen(payload));
     int rc = n < 0 ? n : pending_add(&site->to_csms, &call);
     if (rc == 0) {
-        rc = first ? link_send_first(&site->up, frame, (size_t)n) : link_send(&site->up, frame, (size_t)n);
+        rc = first ? link_send_first(&site->up, frame, (size_t)n, call.id)
+                   : link_send_call(&site->up, frame, (size_t)n, call.id);
         if (rc < 0) {
             struct pending_call undo;
             pending_take(&site->to_csms, call.id, &undo);
@@ -359,11 +393,15 @@ static void agg__learn(struct aggregate *a, struct session *c, const char *actio
                        int connector)
 {
     const cJSON *tx = cJSON_GetObjectItemCaseSensitive(payload, "transactionId");
-    if (cJSON_IsNumber(tx) && (strcmp(action, "MeterValues") == 0 || strcmp(action, "StopTransaction") == 0)) {
-        char key[32];
-        snprintf(key, sizeof(key), "%.0f", tx->valuedouble);
-        const struct agg_ref *known = agg__ref_get(a->txs, key);
-        agg__ref_put(a->txs, &a->next_tx, key, c->id, connector ? connector : known ? known->connector : 0);
+    if (!cJSON_IsNumber(tx))
+        return;
+    char key[32];
+    snprintf(key, sizeof(key), "%.0f", tx->valuedouble);
+    if (strcmp(action, "StopTransaction") == 0) {
+        agg__tx_end(a, key);
+    } else if (strcmp(action, "MeterValues") == 0) {
+        const struct agg_ref *known = agg__tx_get(a, key);
+        agg__tx_put(a, key, c->id, connector ? connector : known ? known->connector : 0);
     }
 }
 
@@ -429,6 +467,7 @@ void aggregate_charger_call(struct session *c, const struct frame *f)
     snprintf(r->id, sizeof(r->id), "%s", f->id);
     snprintf(r->action, sizeof(r->action), "%s", f->action);
     r->connector = local > 0 ? local : 0;
+    r->conn_serial = c->down ? c->down->serial : 0;
     char *text = cJSON_PrintUnformatted(payload);
     cJSON_Delete(payload);
     if (text)
@@ -443,13 +482,15 @@ void aggregate_charger_link(struct session *c, bool up)
     struct aggregate *a = agg__of(c);
     for (int k = 1; k <= c->cfg->connectors; k++) {
         int number = agg_map_number(&a->map, c->id, k);
-        if (number < 0 || agg__status_fit(a) < 0)
+        if (number < 0 || agg__status_fit(a) < 0 || up)
             continue;
-        if (up)
-            continue; /* the charger reports its statuses itself */
         agg__set_status(a, number, "Unavailable", "NoError");
         agg__emit_status(a, number);
     }
+    /* A charger that comes back without booting says nothing of its
+     * connectors by itself: it is asked. */
+    if (up)
+        charger_calls_ask_statuses(c);
 }
 
 /* --- answers on the way back ----------------------------------------------- */
@@ -473,15 +514,18 @@ int aggregate_deliver(struct session *site, const char *frame, size_t len)
     if (!route.charger[0])
         return 0; /* the site's own message */
     struct session *c = proxy__find(site->proxy, route.charger);
-    if (!c || !c->down)
+    if (!c || !c->down || c->down->serial != route.conn_serial) {
+        log_info("proxy", "answer for a charger's closed socket dropped site=%s charger=%s id=%s",
+                 site->id, route.charger, route.id);
         return -ENOTCONN;
+    }
     if (f.type == FRAME_RESULT && strcmp(route.action, "StartTransaction") == 0) {
         cJSON *payload = cJSON_ParseWithLength(f.payload.ptr, f.payload.len);
         const cJSON *tx = cJSON_GetObjectItemCaseSensitive(payload, "transactionId");
         if (cJSON_IsNumber(tx)) {
             char key[32];
             snprintf(key, sizeof(key), "%.0f", tx->valuedouble);
-            agg__ref_put(a->txs, &a->next_tx, key, c->id, route.connector);
+            agg__tx_put(a, key, c->id, route.connector);
         }
         cJSON_Delete(payload);
     }
@@ -496,6 +540,12 @@ int aggregate_deliver(struct session *site, const char *frame, size_t len)
 }
 
 /* --- the site session ------------------------------------------------------ */
+
+struct link *aggregate_up_link(struct session *s)
+{
+    struct aggregate *a = s->proxy->agg;
+    return a && !s->site && a->site ? &a->site->up : &s->up;
+}
 
 void aggregate_upstream_opening(struct session *site)
 {
@@ -575,6 +625,7 @@ int aggregate_start(struct proxy *p)
     if (site->to_csms.max > AGG_ROUTES)
         site->to_csms.max = AGG_ROUTES;
     site->up.max_queued = chargers * (size_t)cfg->limits.hold_frames;
+    link_one_call(&site->up); /* OCPP-J: one CALL in flight, whoever sent it */
     uv_timer_init(p->loop, &a->heartbeat);
     uv_timer_init(p->loop, &a->meter);
     a->heartbeat.data = a->meter.data = a;

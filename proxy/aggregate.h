@@ -42,6 +42,10 @@ void aggregate_csms_call(struct session *site, const struct frame *f, const char
  * -ENOTCONN when that charger is gone. */
 int aggregate_deliver(struct session *site, const char *frame, size_t len);
 
+/* The link toward the CSMS of a session: its own, or in aggregate mode the
+ * site's for a charger's session. */
+struct link *aggregate_up_link(struct session *s);
+
 /* The site's socket to the CSMS just opened (before what was held is sent):
  * the site's BootNotification goes first. */
 void aggregate_upstream_opening(struct session *site);

@@ -94,6 +94,26 @@ int charger_calls_own(struct session *s, const char *action, const char *payload
     return charger_calls_push(s, id, action, frame, (size_t)n, on_answer, ctx, coalesce_key);
 }
 
+static void charger_calls__statuses_answer(void *ctx, const struct pending_call *call,
+                                           const struct frame *f)
+{
+    struct session *s = ctx;
+    (void)call;
+    if (!f || f->type != FRAME_RESULT)
+        log_info("proxy", "charger will not send its statuses charger=%s answer=%s", s->id,
+                 !f ? "none" : f->type == FRAME_ERROR ? f->error_code : "refused");
+}
+
+void charger_calls_ask_statuses(struct session *s)
+{
+    static const char payload[] = "{\"requestedMessage\":\"StatusNotification\"}";
+    if (charger_calls_own(s, "TriggerMessage", payload, sizeof(payload) - 1,
+                          charger_calls__statuses_answer, s, -1) < 0)
+        log_warn("proxy", "cannot ask the charger for its statuses charger=%s", s->id);
+    else
+        charger_calls_pump(s);
+}
+
 void charger_calls_pump(struct session *s)
 {
     struct proxy *p = s->proxy;

@@ -29,6 +29,11 @@ int charger_calls_push(struct session *s, const char *id, const char *action,
 int charger_calls_own(struct session *s, const char *action, const char *payload, size_t len,
                       pending_cb on_answer, void *ctx, int coalesce_key);
 
+/* Asks the charger (TriggerMessage StatusNotification, for all connectors:
+ * no connectorId in 1.6, no evse in 2.0.1) for its statuses now; they reach
+ * the CSMS as usual. */
+void charger_calls_ask_statuses(struct session *s);
+
 /* Sends the next queued CALL if none is in flight. */
 void charger_calls_pump(struct session *s);
 

@@ -194,6 +194,7 @@ static void charger__established(struct lws *wsi, struct charger_conn *c)
     p->stats.expired_calls += pending_abandon(&s->to_charger) + pending_abandon(&s->to_csms);
     charger_calls_drop(s);
     c->s = s;
+    c->serial = ++p->next_conn_serial;
     s->down = c;
     p->stats.chargers_connected++;
     smart_reset(s);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -26,6 +27,8 @@ struct link_msg {
 static unsigned char *link__scratch;
 static size_t link__scratch_cap;
 
+static void link__next_call(struct link *l);
+
 void link_init(struct link *l, size_t max_queued)
 {
     memset(l, 0, sizeof(*l));
@@ -39,10 +42,46 @@ void link_attach(struct link *l, struct lws *wsi)
     l->close_sent = false;
     if (l->head)
         lws_callback_on_writable(wsi);
+    link__next_call(l);
+}
+
+/* With one_call: a CALL let out but not written before the socket died
+ * waits for its turn again, ahead of the others. */
+static void link__calls_back(struct link *l)
+{
+    struct link_msg **pp = &l->head, *back = NULL, *back_last = NULL;
+    l->tail = NULL;
+    while (*pp) {
+        struct link_msg *m = *pp;
+        if (!m->id[0]) {
+            l->tail = m;
+            pp = &m->next;
+            continue;
+        }
+        *pp = m->next;
+        l->queued--;
+        l->queued_bytes -= m->len;
+        m->next = NULL;
+        if (back_last)
+            back_last->next = m;
+        else
+            back = m;
+        back_last = m;
+        l->calls_queued++;
+    }
+    if (!back)
+        return;
+    back_last->next = l->calls_head;
+    if (!l->calls_head)
+        l->calls_tail = back_last;
+    l->calls_head = back;
 }
 
 void link_detach(struct link *l)
 {
+    if (l->one_call)
+        link__calls_back(l);
+    l->call_out = false;
     l->wsi = NULL;
     l->close_code = 0;
     l->close_sent = false;
@@ -51,14 +90,18 @@ void link_detach(struct link *l)
     l->rx_len = l->rx_cap = 0;
 }
 
-static void link__drop_queue(struct link *l)
+static void link__free_list(struct link_msg *m)
 {
-    struct link_msg *m = l->head;
     while (m) {
         struct link_msg *next = m->next;
         free(m);
         m = next;
     }
+}
+
+static void link__drop_queue(struct link *l)
+{
+    link__free_list(l->head);
     l->head = l->tail = NULL;
     l->queued = l->queued_bytes = 0;
 }
@@ -66,6 +109,9 @@ static void link__drop_queue(struct link *l)
 void link_reset(struct link *l)
 {
     link__drop_queue(l);
+    link__free_list(l->calls_head);
+    l->calls_head = l->calls_tail = NULL;
+    l->calls_queued = 0;
     link_detach(l);
 }
 
@@ -124,21 +170,107 @@ static int link__enqueue(struct link *l, const char *data, size_t len, const cha
     return 0;
 }
 
+static uint64_t link__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int link__write_direct(struct link *l, const char *data, size_t len);
+
+/* With one_call: the oldest waiting CALL goes, if none is out. */
+static void link__next_call(struct link *l)
+{
+    struct link_msg *m = l->calls_head;
+    if (!l->one_call || l->call_out || !m || !l->wsi || l->close_code)
+        return;
+    l->calls_head = m->next;
+    if (!l->calls_head)
+        l->calls_tail = NULL;
+    l->calls_queued--;
+    l->call_out = true;
+    l->call_out_ms = link__now_ms();
+    snprintf(l->call_out_id, sizeof(l->call_out_id), "%s", m->id);
+    if (!l->head && !lws_send_pipe_choked(l->wsi)) {
+        if (link__write_direct(l, (const char *)m->data + LWS_PRE, m->len) < 0)
+            l->call_out = false; /* the socket is failing: lws closes it */
+        free(m);
+        return;
+    }
+    m->next = NULL;
+    if (l->tail)
+        l->tail->next = m;
+    else
+        l->head = m;
+    l->tail = m;
+    l->queued++;
+    l->queued_bytes += m->len;
+    lws_callback_on_writable(l->wsi);
+}
+
+/* A CALL waiting for its turn (one_call), first or last. */
+static int link__wait_call(struct link *l, const char *data, size_t len, const char *id, bool first)
+{
+    if (l->queued + l->calls_queued >= l->max_queued)
+        return -ENOBUFS;
+    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+    if (!m)
+        return -ENOMEM;
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->len = len;
+    memcpy(m->data + LWS_PRE, data, len);
+    m->next = first ? l->calls_head : NULL;
+    if (first)
+        l->calls_head = m;
+    else if (l->calls_tail)
+        l->calls_tail->next = m;
+    else
+        l->calls_head = m;
+    if (!m->next)
+        l->calls_tail = m;
+    l->calls_queued++;
+    link__next_call(l);
+    return 0;
+}
+
+void link_one_call(struct link *l)
+{
+    l->one_call = true;
+}
+
+void link_call_answered(struct link *l, const char *id)
+{
+    if (!l->call_out || strcmp(l->call_out_id, id) != 0)
+        return;
+    l->call_out = false;
+    link__next_call(l);
+}
+
+bool link_call_overdue(const struct link *l, uint64_t timeout_ms)
+{
+    return l->call_out && link__now_ms() - l->call_out_ms > timeout_ms;
+}
+
 int link_send_call(struct link *l, const char *data, size_t len, const char *id)
 {
     if (l->close_code)
         return -ESHUTDOWN;
+    if (l->one_call && id[0])
+        return link__wait_call(l, data, len, id, false);
     /* Writing at once, when nothing is queued, saves a poll round per message. */
     if (l->wsi && !l->head && !lws_send_pipe_choked(l->wsi))
         return link__write_direct(l, data, len) == 0 ? 0 : -EIO;
     return link__enqueue(l, data, len, id, false);
 }
 
-int link_send_first(struct link *l, const char *data, size_t len)
+int link_send_first(struct link *l, const char *data, size_t len, const char *id)
 {
     if (l->close_code)
         return -ESHUTDOWN;
-    return link__enqueue(l, data, len, "", true);
+    if (l->one_call)
+        return link__wait_call(l, data, len, id, true);
+    return link__enqueue(l, data, len, id, true);
 }
 
 void link_close(struct link *l, uint16_t code, bool flush)
@@ -232,24 +364,38 @@ int link_on_receive(struct link *l, const void *in, size_t len, size_t max,
     return 1;
 }
 
-bool link_unqueue(struct link *l, const char *id)
+/* Takes the message with this id out of a list; its length, or -1. */
+static long link__take(struct link_msg **head, struct link_msg **tail, const char *id)
 {
     struct link_msg *prev = NULL;
-    for (struct link_msg *m = l->head; m; prev = m, m = m->next) {
+    for (struct link_msg *m = *head; m; prev = m, m = m->next) {
         if (!m->id[0] || strcmp(m->id, id) != 0)
             continue;
         if (prev)
             prev->next = m->next;
         else
-            l->head = m->next;
-        if (l->tail == m)
-            l->tail = prev;
-        l->queued--;
-        l->queued_bytes -= m->len;
+            *head = m->next;
+        if (*tail == m)
+            *tail = prev;
+        long len = (long)m->len;
         free(m);
+        return len;
+    }
+    return -1;
+}
+
+bool link_unqueue(struct link *l, const char *id)
+{
+    long len = link__take(&l->head, &l->tail, id);
+    if (len >= 0) {
+        l->queued--;
+        l->queued_bytes -= (size_t)len;
         return true;
     }
-    return false;
+    if (link__take(&l->calls_head, &l->calls_tail, id) < 0)
+        return false;
+    l->calls_queued--;
+    return true;
 }
 
 bool link_closing(const struct link *l)

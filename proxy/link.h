@@ -22,6 +22,15 @@ struct link {
     size_t max_queued;
     char *rx;                  /* a message arriving in fragments */
     size_t rx_len, rx_cap;
+    /* OCPP-J: a client should not send a CALL before its previous one is
+     * answered. With one_call the link keeps that rule for everyone who
+     * sends on it (the site's single socket in aggregate mode). */
+    bool one_call;
+    bool call_out;             /* a CALL is written and not answered yet */
+    char call_out_id[37];
+    uint64_t call_out_ms;      /* when it was written (monotonic) */
+    struct link_msg *calls_head, *calls_tail; /* CALLs waiting for their turn */
+    size_t calls_queued;
     uint16_t close_code;       /* a close was asked for: sent once the queue drains */
     bool close_flush;          /* send what is queued before the close frame */
     bool close_sent;
@@ -51,9 +60,18 @@ void link_reset(struct link *l);
  * -ESHUTDOWN when the link is closing. */
 int link_send(struct link *l, const char *data, size_t len);
 
-/* Queues a message ahead of everything queued (a socket's first message,
- * before what was held while it was down). */
-int link_send_first(struct link *l, const char *data, size_t len);
+/* Queues a CALL ahead of everything queued (a socket's first message, before
+ * what was held while it was down). */
+int link_send_first(struct link *l, const char *data, size_t len, const char *id);
+
+/* From now on, CALLs go one at a time (see one_call). */
+void link_one_call(struct link *l);
+
+/* The CALL with this id was answered: with one_call, the next may go. */
+void link_call_answered(struct link *l, const char *id);
+
+/* With one_call: whether the CALL in flight has had no answer for timeout_ms. */
+bool link_call_overdue(const struct link *l, uint64_t timeout_ms);
 
 /* link_send for a CALL, remembering its message id while it is queued. */
 int link_send_call(struct link *l, const char *data, size_t len, const char *id);

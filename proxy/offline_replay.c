@@ -41,31 +41,6 @@ static void offline__translate_queued(struct session *s, const struct store_msg 
                  s->id, m->seq);
 }
 
-static void offline__snapshot_answer(void *ctx, const struct pending_call *call, const struct frame *f)
-{
-    struct session *s = ctx;
-    (void)call;
-    if (f && f->type == FRAME_RESULT)
-        log_debug("proxy", "status snapshot asked charger=%s", s->id);
-    else
-        log_info("proxy", "charger will not send a status snapshot charger=%s answer=%s", s->id,
-                 !f ? "none" : f->type == FRAME_ERROR ? f->error_code : "refused");
-}
-
-/* After a replay the CSMS's picture of the connectors is the backlog's last
- * word, perhaps minutes old: the charger is asked for its statuses now (for
- * all connectors: no connectorId in 1.6, no evse in 2.0.1), and they go up as
- * usual. */
-static void offline__status_snapshot(struct session *s)
-{
-    static const char payload[] = "{\"requestedMessage\":\"StatusNotification\"}";
-    if (charger_calls_own(s, "TriggerMessage", payload, sizeof(payload) - 1,
-                          offline__snapshot_answer, s, -1) < 0)
-        log_warn("proxy", "cannot ask for a status snapshot charger=%s", s->id);
-    else
-        charger_calls_pump(s);
-}
-
 static void offline__replayed(void *ctx, const struct pending_call *call, const struct frame *f)
 {
     struct session *s = ctx;
@@ -127,7 +102,7 @@ static void offline__pump(struct session *s)
         if (s->site)
             aggregate_replayed(s);
         else if (s->down)
-            offline__status_snapshot(s);
+            charger_calls_ask_statuses(s); /* the backlog's last word may be old */
         else
             csms_side_close(s, LINK_CLOSE_NORMAL); /* it was open for the backlog only */
         return;

@@ -149,7 +149,11 @@ static void proxy__sweep(uv_timer_t *t)
         offline_adopt_backlogs(p);
     for (size_t i = 0; i < p->n_buckets; i++) {
         for (struct session *s = p->buckets[i]; s; s = s->next) {
-            size_t n = pending_expire(&s->to_csms, now);
+            /* On a one-CALL-at-a-time socket only the CALL out can be late:
+             * the others are waiting their turn, not for the CSMS. */
+            size_t n = s->up.one_call && s->up_state == UPSTREAM_OPEN
+                           ? link_call_overdue(&s->up, (uint64_t)p->cfg->upstream.call_timeout_s * 1000)
+                           : pending_expire(&s->to_csms, now);
             if (n)
                 log_warn("proxy", "CSMS did not answer in time charger=%s calls=%zu", s->id, n);
             /* A CALL unanswered on an open socket: the link is dead whatever

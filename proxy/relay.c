@@ -21,7 +21,7 @@ struct relay_route {
 int session_send(struct session *s, enum session_side to, const char *frame, size_t len)
 {
     if (to == SESSION_UP)
-        return link_send(&s->up, frame, len);
+        return link_send(aggregate_up_link(s), frame, len);
     if (s->site)
         return aggregate_deliver(s, frame, len);
     return s->down ? link_send(&s->down->link, frame, len) : -ENOTCONN;
@@ -119,6 +119,8 @@ static bool relay__answer(struct session *s, const struct relay_route *r, const 
                  r->from, s->id, f->id);
         return false;
     }
+    if (r->calls_from == &s->to_csms)
+        link_call_answered(&s->up, f->id); /* the next CALL may go (one_call links) */
     if (call->on_answer && !call->relayed) {
         call->on_answer(call->ctx, call, f);
         free(call->frame);

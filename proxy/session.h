@@ -49,6 +49,7 @@ struct charger_conn {
     struct session *s;          /* NULL once replaced */
     struct link link;
     uint16_t peer_close_code;   /* what the charger closed with, to pass upstream */
+    uint64_t serial;            /* tells this socket from the charger's later ones */
     char id[CONFIG_ID_MAX + 1];
 };
 
@@ -124,6 +125,7 @@ struct proxy {
     struct store *store;       /* durable state; NULL: no offline answering */
     struct aggregate *agg;     /* aggregate mode: the site and its chargers */
     uint64_t next_call_id;     /* the gateway's own message ids: "sg-<hex>" */
+    uint64_t next_conn_serial; /* charger_conn.serial */
     unsigned sweeps;           /* counts the sweeps, for what runs every minute */
     bool draining;
     uv_timer_t drain_deadline;
@@ -182,9 +184,10 @@ bool smart_csms_call(struct session *s, const struct frame *f);
 /* The relay between them (relay.c). */
 void relay_from_charger(struct session *s, const char *msg, size_t len);
 void relay_from_csms(struct session *s, const char *msg, size_t len);
-/* Sends a frame to one side of a session: the CSMS's socket, or toward the
- * charger (its socket; for the site session in aggregate mode, the charger
- * whose CALL the frame answers). -ENOTCONN when nobody is there. */
+/* Sends a frame to one side of a session: the CSMS's socket (in aggregate
+ * mode the site's, for the answers to the CSMS's CALLs routed to a charger),
+ * or toward the charger (its socket; for the site session, the charger whose
+ * CALL the frame answers). -ENOTCONN when nobody is there. */
 int session_send(struct session *s, enum session_side to, const char *frame, size_t len);
 /* Answers a CALL on that side with a CALLERROR. */
 void relay_send_error(struct session *s, enum session_side to, const char *id,

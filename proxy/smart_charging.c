@@ -50,7 +50,7 @@ static void smart__reply(struct session *s, const struct frame *f, const char *s
     char payload[64], frame[FRAME_ID_MAX + 96];
     int n = ocpp_write_status_reply(status, payload, sizeof(payload));
     int m = n > 0 ? frame_write_result(frame, sizeof(frame), f->id, payload, (size_t)n) : -1;
-    if (m > 0 && link_send(&s->up, frame, (size_t)m) < 0)
+    if (m > 0 && session_send(s, SESSION_UP, frame, (size_t)m) < 0)
         s->proxy->stats.dropped_frames++;
 }
 

@@ -668,7 +668,7 @@ def test_outage_in_aggregate_mode_replays_in_order(csms, gateway, charger):
     assert mv_b.payload["connectorId"] == 3
     real_a, real_b = answer_of(csms, s_a)["transactionId"], answer_of(csms, s_b)["transactionId"]
     assert real_a > 0 and real_b > 0 and real_a != real_b
-    assert mv_a1.payload["transactionId"] == mv_a2.payload["transactionId"] == stop_a.payload["transactionId"] == real_a
+    assert [f.payload["transactionId"] for f in (mv_a1, mv_a2, stop_a)] == [real_a] * 3
     assert mv_b.payload["transactionId"] == stop_b.payload["transactionId"] == real_b
     # original payloads and timestamps, connector and transaction ids aside
     for up, down in zip(got, sent):
@@ -678,6 +678,38 @@ def test_outage_in_aggregate_mode_replays_in_order(csms, gateway, charger):
     assert list(csms.connections) == [SITE]
     connector_ids_in_range(csms)
     ocpp_sim.assert_no_violations(csms, cp1, cp2)
+
+
+def test_transaction_started_offline_is_translated_both_ways_after_the_outage(csms, gateway, charger):
+    gw = site_gateway(gateway, offline=OFFLINE)
+    wait_site_up(csms, gw)
+    cp2 = connect_site(charger, ids=("CP02",))["CP02"]
+    csms.stop()
+    local = cp2.call("StartTransaction", {"connectorId": 2, "idTag": "SIMTAG0001", "meterStart": 0,
+                                          "timestamp": ocpp_sim.now_iso()}, timeout=10)["transactionId"]
+    assert local < 0
+    after = mark(csms)
+    csms.start()
+    [start] = wait_until(lambda: site_calls(csms, "StartTransaction", after), timeout=20,
+                         what="the replayed StartTransaction")
+    assert start.payload["connectorId"] == 3
+    real = wait_until(lambda: answer_of(csms, start), what="the CSMS's answer")["transactionId"]
+
+    # still running: its meter values go up with the CSMS's id...
+    t = mark(csms)
+    cp2.call("MeterValues", {"connectorId": 2, "transactionId": local, "meterValue": [{
+        "timestamp": ocpp_sim.now_iso(), "sampledValue": [{"value": "1000", "unit": "Wh"}]}]}, timeout=10)
+    [mv] = wait_until(lambda: site_calls(csms, "MeterValues", t), what="the meter values upstream")
+    assert mv.payload["transactionId"] == real and mv.payload["connectorId"] == 3
+    # ...and the CSMS's RemoteStopTransaction reaches CP02 with the local id
+    assert csms.call(SITE, "RemoteStopTransaction", {"transactionId": real}) == {"status": "Accepted"}
+    assert [f.payload for f in cp2.received(action="RemoteStopTransaction", types=2)] == \
+        [{"transactionId": local}]
+    cp2.call("StopTransaction", {"transactionId": local, "meterStop": 2000,
+                                 "timestamp": ocpp_sim.now_iso(), "reason": "Remote"})
+    [stop] = wait_until(lambda: site_calls(csms, "StopTransaction", t), what="the stop upstream")
+    assert stop.payload["transactionId"] == real
+    ocpp_sim.assert_no_violations(csms, cp2)
 
 
 def test_local_list_is_held_by_the_gateway_and_used_offline(csms, gateway, charger):
@@ -817,3 +849,149 @@ def test_trigger_messages_for_the_site_are_answered_by_the_gateway(csms, gateway
         assert "BootNotification" not in asked and "Heartbeat" not in asked, \
             f"{cp.charger_id} was asked for {asked}"
     ocpp_sim.assert_no_violations(csms, *cps.values())
+
+
+# --- beyond the issue's list: found while testing ----------------------------------------------
+
+def test_csms_clear_charging_profile_keeps_the_gateways_limits(csms, gateway, charger):
+    """A CSMS ClearChargingProfile without an id or purpose clears every profile on
+    the connector (or the charger), the gateway's own limits included: they must be
+    put back, or the charger runs at its maximum while the balancer counts it at its
+    share (passthrough mode does this, smart_charging.c smart__take_clear)."""
+    gw = site_gateway(gateway, site={"grid_limit_kw": CAP_KW}, balancer=FAST)
+    wait_site_up(csms, gw)
+    cp1 = charger("CP01", "1.6")
+    cp2 = charger("CP02", "1.6", connectors=2)
+    cp3 = charger("CP03", "1.6")
+    cps = [cp1, cp2, cp3]
+    start_charging(cp1, "1.6")
+    start_charging(cp2, "1.6", connector=1)
+    cp2.status("Preparing", 2)
+    cp2.status("Charging", 2)
+    start_charging(cp3, "1.6")
+
+    def everyone(amps):
+        return lambda: (near(gateway_limit(cp1, "1.6"), amps) and near(gateway_limit(cp3, "1.6"), amps)
+                        and near(gateway_limit(cp2, "1.6", 1), amps)
+                        and near(gateway_limit(cp2, "1.6", 2), amps)
+                        and near(gateway_limit(cp2, "1.6"), 2 * amps, 0.21))
+    wait_until(everyone(16.0), what="16 A for each of the four cars")
+
+    # one connector's profiles: CP02's connector 2 loses the gateway's TxDefault
+    r = csms.call(SITE, "ClearChargingProfile", {"connectorId": 3})
+    assert r["status"] in ("Accepted", "Unknown")
+    assert {"connectorId": 2} in [f.payload for f in cp2.received(action="ClearChargingProfile", types=2)]
+    wait_until(everyone(16.0), what="the gateway's limit back on CP02's connector 2 after the "
+                                    "CSMS cleared that connector")
+    # the whole site: every charger loses every profile
+    r = csms.call(SITE, "ClearChargingProfile", {})
+    assert r["status"] in ("Accepted", "Unknown")
+    for cp in cps:
+        assert {} in [f.payload for f in cp.received(action="ClearChargingProfile", types=2)]
+    wait_until(everyone(16.0), what="the gateway's limits back on every charger after a "
+                                    "site-wide ClearChargingProfile")
+    ocpp_sim.assert_no_violations(csms, *cps)
+
+
+def max_in_flight(csms, charger_id=SITE):
+    """The most CALLs of a charge point the CSMS had received and not yet answered."""
+    events = sorted([(f.seq, 1) for f in csms.received(charger_id, types=2)]
+                    + [(f.seq, -1) for f in csms.sent(charger_id, types=(3, 4))])
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_site_sends_one_call_at_a_time(csms, gateway, charger, sims):
+    """OCPP-J 1.6, 4.1.1 Synchronicity: a charge point SHOULD NOT send a CALL before
+    every CALL it sent before was answered or timed out. The site is one charge
+    point: its own messages and its chargers' share that rule (the gateway keeps
+    it towards chargers, README "one at a time, as OCPP-J asks")."""
+    async def slow(ctx):
+        await asyncio.sleep(0.05)                       # a CSMS at some distance
+        return None                                     # the default answer
+    csms.on("StatusNotification", slow)
+    csms.on("DataTransfer", slow)
+    gw = site_gateway(gateway)
+    wait_site_up(csms, gw)                               # the boot's five statuses
+    cps = connect_site(charger)
+    coros = [cp.aio.call("DataTransfer", {"vendorId": "sitegate.test", "data": str(k)}, timeout=10)
+             for cp in cps.values() for k in range(3)]
+    sims.gather(*coros)
+    most = max_in_flight(csms)
+    assert most == 1, f"up to {most} CALLs of the site were in flight at once on its socket"
+    ocpp_sim.assert_no_violations(csms, *cps.values())
+
+
+def test_remote_stop_reaches_the_charger_after_a_gateway_restart(csms, gateway, charger):
+    """A gateway restart (an upgrade, a power cut of the gateway alone) during a
+    session: the CSMS can still stop it remotely, before the charger's next
+    meter values."""
+    cfg = site_config(gateway, name="gw1")
+    gw1 = gateway(config=cfg, name="gw1")
+    wait_site_up(csms, gw1)
+    cp2 = connect_site(charger, ids=("CP02",))["CP02"]
+    cp2.status("Preparing", 2)
+    tx = cp2.call("StartTransaction", {"connectorId": 2, "idTag": "SIMTAG0001", "meterStart": 0,
+                                       "timestamp": ocpp_sim.now_iso()})["transactionId"]
+    cp2.status("Charging", 2)
+    assert gw1.terminate() == 0
+    gw2 = gateway(config=cfg, name="gw2")
+    csms.wait_connected(SITE, count=2)
+    cp2b = charger("CP02", "1.6", gw=gw2, connectors=2)
+    cp2b.boot()
+    cp2b.status("Charging", 2)
+    wait_until(lambda: [f for f in csms.received(SITE, action="StatusNotification", types=2, conn_no=2)
+                        if f.payload["connectorId"] == 3 and f.payload["status"] == "Charging"],
+               what="CP02 charging again after the restart")
+    r = csms.call(SITE, "RemoteStopTransaction", {"transactionId": tx})
+    assert r == {"status": "Accepted"}, f"RemoteStopTransaction of a running transaction: {r}"
+    assert [f.payload for f in cp2b.received(action="RemoteStopTransaction", types=2)] == \
+        [{"transactionId": tx}]
+    ocpp_sim.assert_no_violations(csms, cp2, cp2b)
+
+
+def test_charger_back_without_a_boot_leaves_unavailable(csms, gateway, charger):
+    """The gateway itself told the CSMS that a charger's connectors are Unavailable
+    when it left; when the charger is back (a network blip: a new socket, no
+    reboot, so no statuses of its own, which OCPP 1.6 does not ask for) the CSMS
+    must not be left with that picture: the gateway asks for its statuses
+    (TriggerMessage StatusNotification), as it does after a replay."""
+    gw = site_gateway(gateway)
+    wait_site_up(csms, gw)
+    cps = connect_site(charger, ids=("CP02",))
+    wait_until(statuses_are(csms, {2: "Available", 3: "Available"}))
+    cps["CP02"].close()
+    wait_until(statuses_are(csms, {2: "Unavailable", 3: "Unavailable"}))
+    cp2 = charger("CP02", "1.6", connectors=2)
+    assert "currentTime" in cp2.heartbeat()
+    wait_until(statuses_are(csms, {2: "Available", 3: "Available"}),
+               what="CP02's connectors out of Unavailable once it is back")
+    ocpp_sim.assert_no_violations(csms, cp2, *cps.values())
+
+
+def test_answer_for_a_replaced_socket_never_reaches_the_new_one(csms, gateway, charger):
+    """A charger opens a new socket while a CALL of its old one waits for the CSMS
+    (passthrough: "CALLs of the old socket are answered to no one now"): the late
+    answer must not arrive on the new socket, where it answers no CALL."""
+    gw = site_gateway(gateway)
+    wait_site_up(csms, gw)
+    old = connect_site(charger, ids=("CP01",))["CP01"]
+
+    async def slow(ctx):
+        await asyncio.sleep(1.0)
+        return {"status": "Accepted", "data": "late"}
+    csms.on("DataTransfer", slow, once=True)
+    before = mark(csms)
+    old.spawn.call_reply("DataTransfer", {"vendorId": "sitegate.test", "data": "old"}, timeout=5)
+    [up] = wait_until(lambda: site_calls(csms, "DataTransfer", before), what="the old socket's CALL upstream")
+    new = charger("CP01", "1.6")
+    gw.wait_log(r"charger reconnected, replacing its old socket charger=CP01")
+    wait_until(lambda: answer_of(csms, up), timeout=5, what="the CSMS's late answer")
+    assert new.call("DataTransfer", {"vendorId": "sitegate.test", "data": "new"})["status"] == "Accepted"
+    stray = [str(f) for f in new.received(types=(3, 4)) if f.unmatched]
+    assert not stray, f"the new socket got the old socket's answer: {stray}"
+    new.clear_violations()   # reported above; the sims' teardown would repeat it
+    ocpp_sim.assert_no_violations(csms)
