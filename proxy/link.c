@@ -29,6 +29,35 @@ static size_t link__scratch_cap;
 
 static void link__next_call(struct link *l);
 
+static struct link_msg *link__msg_new(const char *data, size_t len, const char *id)
+{
+    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+    if (!m)
+        return NULL;
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->len = len;
+    memcpy(m->data + LWS_PRE, data, len);
+    return m;
+}
+
+/* Puts m at the head or the tail of a list. */
+static void link__put(struct link_msg **head, struct link_msg **tail, struct link_msg *m, bool first)
+{
+    if (first) {
+        m->next = *head;
+        *head = m;
+        if (!*tail)
+            *tail = m;
+        return;
+    }
+    m->next = NULL;
+    if (*tail)
+        (*tail)->next = m;
+    else
+        *head = m;
+    *tail = m;
+}
+
 void link_init(struct link *l, size_t max_queued)
 {
     memset(l, 0, sizeof(*l));
@@ -144,25 +173,10 @@ static int link__enqueue(struct link *l, const char *data, size_t len, const cha
 {
     if (l->queued >= l->max_queued)
         return -ENOBUFS;
-    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+    struct link_msg *m = link__msg_new(data, len, id);
     if (!m)
         return -ENOMEM;
-    snprintf(m->id, sizeof(m->id), "%s", id);
-    m->len = len;
-    memcpy(m->data + LWS_PRE, data, len);
-    if (first) {
-        m->next = l->head;
-        l->head = m;
-        if (!l->tail)
-            l->tail = m;
-    } else {
-        m->next = NULL;
-        if (l->tail)
-            l->tail->next = m;
-        else
-            l->head = m;
-        l->tail = m;
-    }
+    link__put(&l->head, &l->tail, m, first);
     l->queued++;
     l->queued_bytes += len;
     if (l->wsi)
@@ -198,12 +212,7 @@ static void link__next_call(struct link *l)
         free(m);
         return;
     }
-    m->next = NULL;
-    if (l->tail)
-        l->tail->next = m;
-    else
-        l->head = m;
-    l->tail = m;
+    link__put(&l->head, &l->tail, m, false);
     l->queued++;
     l->queued_bytes += m->len;
     lws_callback_on_writable(l->wsi);
@@ -214,21 +223,10 @@ static int link__wait_call(struct link *l, const char *data, size_t len, const c
 {
     if (l->queued + l->calls_queued >= l->max_queued)
         return -ENOBUFS;
-    struct link_msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+    struct link_msg *m = link__msg_new(data, len, id);
     if (!m)
         return -ENOMEM;
-    snprintf(m->id, sizeof(m->id), "%s", id);
-    m->len = len;
-    memcpy(m->data + LWS_PRE, data, len);
-    m->next = first ? l->calls_head : NULL;
-    if (first)
-        l->calls_head = m;
-    else if (l->calls_tail)
-        l->calls_tail->next = m;
-    else
-        l->calls_head = m;
-    if (!m->next)
-        l->calls_tail = m;
+    link__put(&l->calls_head, &l->calls_tail, m, first);
     l->calls_queued++;
     link__next_call(l);
     return 0;
