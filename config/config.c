@@ -36,9 +36,13 @@ _Static_assert(sizeof(enum config_reg_function) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_reg_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_order) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_unknown_tags) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_ocpp_version) == sizeof(int), "enum size");
 
 static const struct config__name config__modes[] = {
     { "passthrough", CONFIG_MODE_PASSTHROUGH }, { "aggregate", CONFIG_MODE_AGGREGATE }, { 0 },
+};
+static const struct config__name config__ocpp_versions[] = {
+    { "1.6", CONFIG_OCPP_16 }, { "2.0.1", CONFIG_OCPP_201 }, { 0 },
 };
 static const struct config__name config__phases[] = {
     { "L1", CONFIG_PHASE_L1 }, { "L2", CONFIG_PHASE_L2 }, { "L3", CONFIG_PHASE_L3 }, { 0 },
@@ -124,6 +128,8 @@ static const struct config__key config__listen_keys[] = {
     KEY(struct config, "ping_interval_s", INT, listen.ping_interval_s, .min = 0, .max = 3600,
         .def = 30),
     KEY(struct config, "allow_unknown_chargers", BOOL, listen.allow_unknown_chargers, .def = 0),
+    KEY(struct config, "plain", BOOL, listen.plain, .def = 1),
+    KEY(struct config, "tls", CUSTOM, listen.tls, .parse = config__parse_listen_tls),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__listen_keys);
@@ -146,6 +152,12 @@ static const struct config__key config__upstream_keys[] = {
         .max = 100000, .def = 50),
     KEY(struct config, "reconnect_max_s", DBL, upstream.reconnect_max_s, .min = 0.1, .max = 3600,
         .def = 60),
+    KEY(struct config, "ocpp_version", ENUM, upstream.ocpp_version, .names = config__ocpp_versions,
+        .def = CONFIG_OCPP_16),
+    KEY(struct config, "cert_file", STR, upstream.cert_file, .min = 1, .max = CONFIG__PATHNAME_MAX,
+        .check = config__check_readable),
+    KEY(struct config, "key_file", STR, upstream.key_file, .min = 1, .max = CONFIG__PATHNAME_MAX,
+        .check = config__check_readable),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__upstream_keys);
@@ -182,6 +194,14 @@ static const struct config__key config__charger_keys[] = {
         .def = CONFIG_AUTO),
     KEY(struct config_charger, "site_connectors", CUSTOM, site_connectors,
         .flags = CONFIG__PER_CHARGER, .parse = config__parse_site_connectors),
+    KEY(struct config_charger, "security_profile", INT, security_profile, .min = 0, .max = 3,
+        .def = 0),
+    KEY(struct config_charger, "upstream_cert_file", STR, upstream_cert_file,
+        .flags = CONFIG__PER_CHARGER, .min = 1, .max = CONFIG__PATHNAME_MAX,
+        .check = config__check_readable),
+    KEY(struct config_charger, "upstream_key_file", STR, upstream_key_file,
+        .flags = CONFIG__PER_CHARGER, .min = 1, .max = CONFIG__PATHNAME_MAX,
+        .check = config__check_readable),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__charger_keys);
@@ -259,6 +279,19 @@ static const struct config__key config__offline_keys[] = {
 };
 CONFIG__ROWS_FIT(config__offline_keys);
 
+/* An OCPP 2.0.1 IdTokenEnumType a card reader's idTag can be (not NoAuthorization). */
+static int config__check_id_token_type(struct config__ctx *ctx, char *s)
+{
+    static const char *const types[] = {
+        "Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress",
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(types[i], s) == 0)
+            return 0;
+    return config__fail(ctx, "must be one of \"Central\", \"eMAID\", \"ISO14443\", \"ISO15693\", "
+                             "\"KeyCode\", \"Local\", \"MacAddress\"");
+}
+
 static const struct config__key config__aggregate_keys[] = {
     KEY(struct config, "vendor", STR, aggregate.vendor, .min = 1, .max = 20, .def_str = "sitegate"),
     KEY(struct config, "model", STR, aggregate.model, .min = 1, .max = 20,
@@ -266,6 +299,8 @@ static const struct config__key config__aggregate_keys[] = {
     KEY(struct config, "meter_interval_s", INT, aggregate.meter_interval_s, .min = 0, .max = 86400,
         .def = 60),
     KEY(struct config, "allow_hard_reset", BOOL, aggregate.allow_hard_reset, .def = 0),
+    KEY(struct config, "id_token_type", STR, aggregate.id_token_type, .min = 1, .max = 16,
+        .def_str = "ISO14443", .check = config__check_id_token_type),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__aggregate_keys);
@@ -277,6 +312,18 @@ static const struct config__key config__limits_keys[] = {
         .max = 10000, .def = 64),
     KEY(struct config, "hold_frames", INT, limits.hold_frames, .min = 1, .max = 100000,
         .def = 1000),
+    KEY(struct config, "max_connections", INT, limits.max_connections, .min = 1, .max = 100000,
+        .def = 10000),
+    KEY(struct config, "max_connections_per_address", INT, limits.max_connections_per_address,
+        .min = 0, .max = 100000, .def = 0),
+    KEY(struct config, "charger_frames_per_s", DBL, limits.charger_frames_per_s, .min = 0,
+        .max = 100000, .def = 100),
+    KEY(struct config, "handshake_timeout_s", INT, limits.handshake_timeout_s, .min = 1,
+        .max = 600, .def = 10),
+    KEY(struct config, "idle_timeout_s", INT, limits.idle_timeout_s, .min = 0, .max = 604800,
+        .def = 0),
+    KEY(struct config, "max_queued_bytes", SIZE, limits.max_queued_bytes, .min = 1024,
+        .max = 1073741824, .def = 4194304),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__limits_keys);
@@ -312,6 +359,8 @@ static const struct config__key config__root_keys[] = {
     KEY(struct config, "template_dir", STR, template_dir, .min = 1, .max = CONFIG__PATHNAME_MAX,
         .check = config__check_dir),
     KEY(struct config, "meters", CUSTOM, meters, .parse = config__parse_meters),
+    KEY(struct config, "openadr", CUSTOM, openadr, .parse = config__parse_openadr),
+    KEY(struct config, "status", CUSTOM, status, .parse = config__parse_status),
     { 0 },
 };
 CONFIG__ROWS_FIT(config__root_keys);
@@ -498,9 +547,10 @@ int config_parse(const char *json, size_t len, struct config *out, char err[CONF
     return rc;
 }
 
-int config_load(const char *path, struct config *out, char err[CONFIG_ERR_MAX])
+int config_read_file(const char *path, char **text, size_t *text_len, char err[CONFIG_ERR_MAX])
 {
-    memset(out, 0, sizeof(*out));
+    *text = NULL;
+    *text_len = 0;
     err[0] = '\0';
     FILE *f = fopen(path, "re");
     if (!f) {
@@ -544,16 +594,40 @@ int config_load(const char *path, struct config *out, char err[CONFIG_ERR_MAX])
     }
     fclose(f);
 
+    if (!rc && len > CONFIG__FILE_MAX)
+        rc = -EFBIG;
     if (rc == -ENOMEM)
         snprintf(err, CONFIG_ERR_MAX, "cannot read %s: out of memory", path);
+    else if (rc == -EFBIG)
+        snprintf(err, CONFIG_ERR_MAX, "file is larger than 4 MiB");
     else if (rc)
         snprintf(err, CONFIG_ERR_MAX, "cannot read %s: %s", path, strerror(-rc));
-    else
-        rc = config_parse(buf ? buf : "", len, out, err);
-    if (buf) {
-        OPENSSL_cleanse(buf, len);
-        free(buf);
+    if (rc) {
+        config_free_text(buf, len);
+        return rc;
     }
+    *text = buf;
+    *text_len = len;
+    return 0;
+}
+
+void config_free_text(char *text, size_t len)
+{
+    if (text) {
+        OPENSSL_cleanse(text, len);
+        free(text);
+    }
+}
+
+int config_load(const char *path, struct config *out, char err[CONFIG_ERR_MAX])
+{
+    memset(out, 0, sizeof(*out));
+    char *text;
+    size_t len;
+    int rc = config_read_file(path, &text, &len, err);
+    if (rc == 0)
+        rc = config_parse(text ? text : "", len, out, err);
+    config_free_text(text, len);
     return rc;
 }
 
@@ -581,14 +655,18 @@ void config_free(struct config *cfg)
     }
     config__free_secret(cfg->charger_defaults.password_hash);
     config__free_secret(cfg->charger_defaults.upstream_password);
+    config__free_tls(cfg); /* before the chargers it reads */
     free(cfg->chargers);
     free(cfg->charger_index);
     free(cfg->offline.local_list);
     free(cfg->aggregate.vendor);
     free(cfg->aggregate.model);
+    free(cfg->aggregate.id_token_type);
     free(cfg->state_dir);
     free(cfg->template_dir);
     config__free_meters(cfg->meters, cfg->n_meters);
+    config__free_openadr(&cfg->openadr);
+    config__free_status(&cfg->status);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -19,6 +19,8 @@
 #define CONFIG_ERR_MAX 512
 
 enum config_mode { CONFIG_MODE_PASSTHROUGH, CONFIG_MODE_AGGREGATE };
+/* The OCPP version of the site's own upstream socket (aggregate mode). */
+enum config_ocpp_version { CONFIG_OCPP_16, CONFIG_OCPP_201 };
 
 /* Which phase a single-phase charger is wired to; 0 for three-phase chargers. */
 enum config_phase { CONFIG_PHASE_NONE = 0, CONFIG_PHASE_L1 = 1, CONFIG_PHASE_L2, CONFIG_PHASE_L3 };
@@ -68,6 +70,9 @@ struct config_charger {
     enum config_profile profile;
     int stack_level;         /* -1: the charger's reported maximum */
     enum config_tristate smart_charging;
+    int security_profile;     /* OCPP security profile 0..3: the least this charger must show */
+    char *upstream_cert_file; /* client certificate toward the CSMS (wss); NULL: upstream.cert_file */
+    char *upstream_key_file;  /* its private key */
     /* Aggregate mode: the site connector number of each connector (index
      * connector - 1); 0: the next free number, kept in the state. */
     int site_connectors[CONFIG_CONNECTORS_MAX];
@@ -160,6 +165,70 @@ struct config_meter {
     size_t n_derating;
 };
 
+/* --- demand response (config_openadr.c) --------------------------------- */
+
+#define CONFIG_OADR_ID_MAX 128        /* OpenADR objectID / venName length */
+#define CONFIG_OADR_PROGRAMS_MAX 16
+#define CONFIG_OADR_GROUPS_MAX 16
+#define CONFIG_OADR_SIMPLE_LEVELS 4   /* SIMPLE 0..3 */
+
+/* The "openadr" section: OpenADR 3.1 events over MQTT. */
+struct config_openadr {
+    bool enabled;                 /* the section is present */
+    char *broker;                 /* mqtt://host[:port] or mqtts://host[:port] */
+    char *ven_id;
+    char *topic_prefix;           /* no leading or trailing "/" */
+    char **programs;              /* enrolled program ids */
+    size_t n_programs;
+    char **groups;                /* further target names of this site */
+    size_t n_groups;
+    char *client_id;              /* default "sitegate-<ven_id>" */
+    char *username;               /* NULL: none */
+    char *password;               /* secret; NULL: none */
+    char *ca_file;                /* NULL: the system's CAs (mqtts) */
+    char *cert_file;              /* client certificate and key (mqtts); NULL: none */
+    char *key_file;
+    int keepalive_s;
+    double reconnect_min_s;
+    double reconnect_max_s;
+    int report_interval_s;
+    double simple_shed[CONFIG_OADR_SIMPLE_LEVELS]; /* share of the cap each level sheds */
+    int max_future_h;             /* events starting later than this are refused */
+    size_t max_message_bytes;
+};
+
+/* --- TLS toward the chargers (config_tls.c) ---------------------------- */
+
+/* Which field of a charger's client certificate must equal its id. */
+enum config_cert_id { CONFIG_CERT_ID_CN, CONFIG_CERT_ID_SERIAL };
+enum config_tls_min { CONFIG_TLS_1_2, CONFIG_TLS_1_3 };
+
+/* The "listen.tls" section: a wss:// listener beside (or instead of) ws://. */
+struct config_listen_tls {
+    bool enabled;                 /* the section is present */
+    int port;
+    char *cert_file;              /* the gateway's server certificate (chain), PEM */
+    char *key_file;
+    char *ca_file;                /* CAs of chargers' client certificates; NULL: none asked */
+    enum config_cert_id client_id_field;
+    enum config_tls_min min_version;
+    char *ciphers;                /* TLS 1.2 cipher list (OpenSSL syntax) */
+};
+
+/* --- the status listener (config_status.c) -------------------------------- */
+
+#define CONFIG_STATUS_TOKEN_MAX 256
+
+/* The "status" section: the status API, metrics and dashboard listener. */
+struct config_status {
+    bool enabled;                 /* the section is present */
+    char *listen;                 /* "host:port" as written, "[v6]:port" for IPv6 */
+    char *address;                /* its host part, without brackets */
+    int port;
+    char *token;                  /* secret: the bearer token asked for; NULL: none */
+    int max_streams;              /* live streams (/api/stream) served at once */
+};
+
 struct config {
     struct {
         char id[CONFIG_ID_MAX + 1];
@@ -181,6 +250,8 @@ struct config {
                                     no trailing "/", so "/" in the file is "" here */
         int ping_interval_s;
         bool allow_unknown_chargers;
+        bool plain;              /* the ws:// listener on port */
+        struct config_listen_tls tls;
     } listen;
     struct {
         char *url;               /* ws:// or wss://, without the charger id */
@@ -192,6 +263,9 @@ struct config {
         double reconnect_min_s;
         double reconnect_max_s;
         double reconnect_rate_per_s; /* upstream connection attempts per second, all chargers */
+        char *cert_file;         /* default client certificate (wss); NULL: none */
+        char *key_file;
+        enum config_ocpp_version ocpp_version; /* aggregate mode: the site's version */
     } upstream;
     struct config_charger charger_defaults; /* for chargers not listed (id empty) */
     struct config_charger *chargers;     /* in file order */
@@ -223,22 +297,39 @@ struct config {
         char *model;
         int meter_interval_s;     /* the grid meter on connector 0; 0: not reported */
         bool allow_hard_reset;    /* a CSMS Reset Hard is passed on to every charger */
+        char *id_token_type;      /* 2.0.1 IdTokenEnumType of 1.6 chargers' idTags */
     } aggregate;
     struct {
         size_t max_frame_bytes;
         int max_pending_calls;
         int hold_frames;
+        int max_connections;          /* charger sockets, handshakes included */
+        int max_connections_per_address; /* 0: no limit */
+        double charger_frames_per_s;  /* 0: no limit */
+        int handshake_timeout_s;      /* accept to WebSocket established */
+        int idle_timeout_s;           /* no frame from a charger this long: closed; 0: never */
+        size_t max_queued_bytes;      /* per socket and direction */
     } limits;
     char *state_dir;
     enum log_level log_level;
     char *template_dir;          /* NULL: SITEGATE_TEMPLATE_DIR, fixed at build time */
     struct config_meter *meters; /* in file order */
     size_t n_meters;
+    struct config_openadr openadr;
+    struct config_status status;
 };
 
 /* Reads and validates the file at path. On error returns a negative errno-style
  * code and writes "json.path: what is wrong" into err. */
 int config_load(const char *path, struct config *out, char err[CONFIG_ERR_MAX]);
+
+/* Reads the file at path (at most 4 MiB) into *text, malloc'd, not
+ * NUL-terminated, for config_parse; free it with config_free_text. Returns 0
+ * or a negative errno, with the reason in err. */
+int config_read_file(const char *path, char **text, size_t *len, char err[CONFIG_ERR_MAX]);
+
+/* Wipes (it may hold secrets) and frees what config_read_file returned. */
+void config_free_text(char *text, size_t len);
 
 /* Same as config_load, from a buffer. */
 int config_parse(const char *json, size_t len, struct config *out, char err[CONFIG_ERR_MAX]);
@@ -265,5 +356,23 @@ double config_derating_percent(const struct config_meter *m, double temp_c);
 
 /* The templates directory used when the config names none (build-time). */
 const char *config_template_dir_default(void);
+
+/* --- live reload (config_reload.c) ------------------------------------------
+ * A SIGHUP applies the keys below to the running gateway; a change to any
+ * other key needs a restart. The table of these keys is in config_reload.c. */
+
+/* Compares the running config's text with a new one (both valid configs) key
+ * by key, as written. Writes the JSON paths of the changed keys that a reload
+ * applies into applied, and of those that need a restart into restart (each
+ * space-separated, cut short with "..." to fit cap). Returns the number of
+ * changes that need a restart, or -EINVAL if a text is not a JSON object. */
+int config_reload_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len,
+                       char *applied, size_t applied_cap, char *restart, size_t restart_cap);
+
+/* Moves the keys a reload applies from fresh into live, in place: live keeps
+ * every pointer that the rest of the gateway holds into it (its chargers, its
+ * strings). Call only when config_reload_diff found nothing that needs a
+ * restart; then free fresh with config_free. */
+void config_reload_apply(struct config *live, struct config *fresh);
 
 #endif

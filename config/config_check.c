@@ -110,6 +110,10 @@ static int config__check_upstream(struct config__ctx *ctx)
         return config__err(ctx, "upstream.reconnect_max_s: must be at least "
                                 "upstream.reconnect_min_s (%.15g)",
                            cfg->upstream.reconnect_min_s);
+    /* In passthrough each upstream socket speaks its charger's version. */
+    if (cfg->upstream.ocpp_version != CONFIG_OCPP_16 && cfg->upstream.mode != CONFIG_MODE_AGGREGATE)
+        return config__err(ctx, "upstream.ocpp_version: only with upstream.mode \"aggregate\" "
+                                "(in passthrough each charger's own version goes upstream)");
     return 0;
 }
 
@@ -227,5 +231,7 @@ int config__check(struct config__ctx *ctx)
         rc = config__check_meters(ctx);
     if (!rc)
         rc = config__check_failsafe(ctx);
+    if (!rc)
+        rc = config__check_tls(ctx);
     return rc;
 }

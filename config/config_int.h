@@ -119,6 +119,11 @@ int config__check_path(struct config__ctx *ctx, char *s);
 int config__check_url(struct config__ctx *ctx, char *s);
 int config__check_readable(struct config__ctx *ctx, char *s);
 int config__parse_time(struct config__ctx *ctx, cJSON *item, void *field);
+/* Reads the secret file item names (a path string) into buf, NUL-terminated,
+ * one trailing newline dropped; a FIFO never blocks it; empty, too large (cap
+ * - 1 bytes at most) or holding a NUL is an error naming the file, never its
+ * content. buf is wiped on error. */
+int config__read_secret(struct config__ctx *ctx, const cJSON *item, char *buf, size_t cap);
 int config__parse_password_hash(struct config__ctx *ctx, cJSON *item, void *field);
 int config__parse_password_file(struct config__ctx *ctx, cJSON *item, void *field);
 int config__parse_upstream_password(struct config__ctx *ctx, cJSON *item, void *field);
@@ -141,6 +146,23 @@ int config__parse_local_list(struct config__ctx *ctx, cJSON *item, void *field);
 int config__parse_meters(struct config__ctx *ctx, cJSON *item, void *field);
 int config__check_meters(struct config__ctx *ctx);
 void config__free_meters(struct config_meter *meters, size_t n);
+
+/* Demand response (config_openadr.c): the "openadr" section (field:
+ * &cfg->openadr), and freeing it. */
+int config__parse_openadr(struct config__ctx *ctx, cJSON *item, void *field);
+void config__free_openadr(struct config_openadr *o);
+
+/* TLS (config_tls.c): the "listen.tls" section (field: &cfg->listen.tls), the
+ * rules between certificates, keys and security profiles (a check pass step),
+ * and freeing every TLS key. */
+int config__parse_listen_tls(struct config__ctx *ctx, cJSON *item, void *field);
+int config__check_tls(struct config__ctx *ctx);
+void config__free_tls(struct config *cfg);
+
+/* The status listener (config_status.c): the "status" section (field:
+ * &cfg->status), and freeing it. */
+int config__parse_status(struct config__ctx *ctx, cJSON *item, void *field);
+void config__free_status(struct config_status *s);
 
 /* The cross-key rules, run once the whole file is parsed (config_check.c). Also
  * builds the by-id index config_find_charger searches. */

@@ -257,7 +257,7 @@ static int config__path_string(struct config__ctx *ctx, const cJSON *item, const
 
 /* Reads a whole secret file into buf (NUL-terminated), minus one trailing
  * newline, which editors and `echo` add and nobody means as part of a password. */
-static int config__read_secret(struct config__ctx *ctx, const cJSON *item, char *buf, size_t cap)
+int config__read_secret(struct config__ctx *ctx, const cJSON *item, char *buf, size_t cap)
 {
     const char *path = NULL;
     int rc = config__path_string(ctx, item, &path);

@@ -138,6 +138,7 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
         bs.cap_kw[BALANCER_SRC_SCHEDULE] = c->tod[entry].cap_kw;
         bs.phase_cap_a[BALANCER_SRC_SCHEDULE] = c->tod[entry].phase_a;
     }
+    bs.cap_kw[BALANCER_SRC_DR] = c->dr_kw;
     if (m->has_transformer) {
         /* A transformer monitor gone quiet is taken as hot as its curve goes. */
         double temp = control__fresh(c, m->transformer_ms, now) ? m->transformer_temp_c : INFINITY;
@@ -169,6 +170,14 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
             fallback_kw = control__fail_safe(c, &bs);
         }
     }
+    memcpy(c->caps_kw, bs.cap_kw, sizeof(c->caps_kw));
+    memcpy(c->phase_caps_a, bs.phase_cap_a, sizeof(c->phase_caps_a));
+    c->cap_other_kw = NAN;
+    for (int src = 0; src < BALANCER_SRC_COUNT; src++) {
+        if (src != BALANCER_SRC_DR && !isnan(bs.cap_kw[src]))
+            c->cap_other_kw = isnan(c->cap_other_kw) ? bs.cap_kw[src]
+                                                     : fmin(c->cap_other_kw, bs.cap_kw[src]);
+    }
     c->site->cap_kw = INFINITY;
     for (int src = 0; src < BALANCER_SRC_COUNT; src++)
         if (!isnan(bs.cap_kw[src]))
@@ -181,6 +190,7 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
         for (int p = 0; p < BALANCER_PHASES; p++)
             budget->phase_a[p] = fmin(budget->phase_a[p], fallback_kw * 1000 / (3 * bs.voltage_v));
     }
+    c->budget = *budget;
 }
 
 /* A charger drawing clearly above the limit it was given, for longer than
@@ -401,6 +411,8 @@ static void control__run(uv_timer_t *t)
         return;
     }
     const struct balancer_summary *sum = &out.summary;
+    c->summary = out.summary;
+    c->n_out = n_conn;
     log_debug("control", "allocation budget_w=%.0f used_w=%.0f binding=%s active=%zu paused=%zu",
               in.budget.total_w, sum->used_w, balancer_binding_name(sum->binding), sum->n_active,
               sum->n_paused);
@@ -429,6 +441,56 @@ void control_request(struct control *c)
 static void control__changed(void *ctx)
 {
     control_request(ctx);
+}
+
+void control_set_dr_limit(struct control *c, double kw)
+{
+    c->dr_kw = kw;
+    control_request(c);
+}
+
+/* A connector's measured draw in kW: every phase of a three-phase one, the
+ * busiest of a single-phase one. */
+static double control__draw_kw(const struct site_charger *ch, int k, double voltage_v)
+{
+    const double *m = ch->conn[k].measured_a;
+    double sum = 0, most = 0;
+    for (int p = 0; p < BALANCER_PHASES; p++) {
+        double a = isnan(m[p]) ? 0 : m[p];
+        sum += a;
+        most = fmax(most, a);
+    }
+    return (ch->cfg->phases == 1 ? most : sum) * voltage_v / 1000;
+}
+
+void control_report(const struct control *c, struct control_report *out)
+{
+    const struct site *site = c->site;
+    const struct site_meters *m = &site->meters;
+    double v = c->cfg->site.voltage_v;
+    uint64_t now = uv_now(c->loop);
+    double ev = 0, steered = 0;
+    for (size_t i = 0; i < site->n_chargers; i++) {
+        const struct site_charger *ch = &site->chargers[i];
+        bool steers = control__steerable(ch) && ch->following != 0 && !ch->over_limit;
+        for (int k = 0; k < ch->cfg->connectors; k++) {
+            double kw = control__draw_kw(ch, k, v);
+            ev += kw;
+            steered += steers ? kw : 0;
+        }
+    }
+    if (m->has_ev && control__fresh(c, m->ev_ms, now))
+        ev = !isnan(m->ev_kw) ? m->ev_kw : (m->ev_a[0] + m->ev_a[1] + m->ev_a[2]) * v / 1000;
+    out->ev_kw = ev;
+    out->flex_kw = steered;
+    if (!m->has_grid)
+        out->import_kw = ev; /* what the balancer assumes without a grid meter */
+    else if (control__fresh(c, m->grid_ms, now))
+        out->import_kw = !isnan(m->grid_kw) ? m->grid_kw
+                                            : (m->grid_a[0] + m->grid_a[1] + m->grid_a[2]) * v / 1000;
+    else
+        out->import_kw = NAN;
+    out->cap_kw = control__min(c->cap_other_kw, c->dr_kw);
 }
 
 static void control__schedule_cb(uv_timer_t *t);
@@ -462,14 +524,10 @@ static void control__schedule_cb(uv_timer_t *t)
     control__arm_schedule(c);
 }
 
-void control_start(struct control *c, uv_loop_t *loop, struct site *site, struct proxy *proxy,
-                   const struct config *cfg)
+/* The time-of-day caps, copied from the config (at start and on reload). */
+static void control__load_tod(struct control *c)
 {
-    memset(c, 0, sizeof(*c));
-    c->loop = loop;
-    c->site = site;
-    c->proxy = proxy;
-    c->cfg = cfg;
+    const struct config *cfg = c->cfg;
     c->n_tod = cfg->site.n_schedule < CONTROL_MAX_TOD ? cfg->site.n_schedule : CONTROL_MAX_TOD;
     for (size_t i = 0; i < c->n_tod; i++) {
         c->tod[i].from_min = cfg->site.schedule[i].from_min;
@@ -477,6 +535,31 @@ void control_start(struct control *c, uv_loop_t *loop, struct site *site, struct
         c->tod[i].cap_kw = cfg->site.schedule[i].grid_limit_kw;
         c->tod[i].phase_a = cfg->site.schedule[i].phase_limit_a;
     }
+}
+
+void control_reload(struct control *c)
+{
+    control__load_tod(c);
+    uv_timer_stop(&c->schedule);
+    control__arm_schedule(c);
+    /* A raised cap or a lowered minimum may free room that the increase
+     * interval holds back as usual; a lowered cap goes out at once. */
+    control_request(c);
+}
+
+void control_start(struct control *c, uv_loop_t *loop, struct site *site, struct proxy *proxy,
+                   const struct config *cfg)
+{
+    memset(c, 0, sizeof(*c));
+    c->dr_kw = NAN;
+    c->cap_other_kw = cfg->site.grid_limit_kw;
+    for (int src = 0; src < BALANCER_SRC_COUNT; src++)
+        c->caps_kw[src] = c->phase_caps_a[src] = NAN;
+    c->loop = loop;
+    c->site = site;
+    c->proxy = proxy;
+    c->cfg = cfg;
+    control__load_tod(c);
     uv_timer_init(loop, &c->soon);
     uv_timer_init(loop, &c->schedule);
     uv_timer_init(loop, &c->increase);
@@ -484,6 +567,7 @@ void control_start(struct control *c, uv_loop_t *loop, struct site *site, struct
     site->changed = control__changed;
     site->changed_ctx = c;
     control__arm_schedule(c);
+    control_request(c); /* the limits in force are known from the start */
 }
 
 static void control__closed(uv_handle_t *h)

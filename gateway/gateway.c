@@ -1,6 +1,7 @@
 #include "gateway.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
@@ -11,10 +12,14 @@
 #include <uv.h>
 
 #include "control.h"
+#include "dr.h"
 #include "log.h"
 #include "metering.h"
 #include "proxy.h"
+#include "reload.h"
+#include "sdnotify.h"
 #include "site.h"
+#include "status.h"
 #include "store.h"
 
 struct gateway {
@@ -26,7 +31,12 @@ struct gateway {
     struct site site;
     struct control control;
     struct metering metering;
+    struct dr dr;
     struct store *store;
+    struct status *status;          /* NULL: no status listener */
+    struct reload reload;
+    bool reloading;                 /* reload started: SIGHUP is handled */
+    struct sdnotify_watchdog watchdog;
     bool stopping;
     int exit_code;
 };
@@ -104,6 +114,11 @@ static void gateway__drained(void *arg)
  * under leases, fall back to their safe default). */
 static void gateway__stop_control(struct gateway *g)
 {
+    status_stop(g->status); /* reads what stops below */
+    if (g->reloading)
+        reload_stop(&g->reload);
+    sdnotify_watchdog_stop(&g->watchdog);
+    dr_stop(&g->dr);
     metering_stop(&g->metering);
     control_stop(&g->control);
 }
@@ -115,11 +130,34 @@ static void gateway__on_signal(uv_signal_t *h, int signum)
         return;
     g->stopping = true;
     log_info("gateway", "stopping signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    sdnotify_send("STOPPING=1");
     gateway__stop_control(g);
     proxy_drain(g->proxy, gateway__drained, g);
 }
 
-int gateway_run(const struct config *cfg)
+/* The status listener and SIGHUP handling, once everything they read runs;
+ * then systemd hears that the gateway is ready. */
+static int gateway__start_ops(struct gateway *g, struct config *cfg, const char *path, char *text,
+                              size_t len)
+{
+    const struct status_sources src = {
+        .cfg = cfg, .site = &g->site, .control = &g->control, .proxy = g->proxy,
+        .store = g->store, .dr = &g->dr, .metering = &g->metering, .reload = &g->reload,
+    };
+    int rc = status_start(&g->status, &g->loop, g->lws, &src);
+    if (rc < 0)
+        return rc;
+    reload_start(&g->reload, &g->loop, path, cfg, text, len, &g->control, &g->dr);
+    g->reloading = true;
+    sdnotify_watchdog_start(&g->watchdog, &g->loop);
+    char state[128];
+    snprintf(state, sizeof(state), "READY=1\nSTATUS=site %s, %zu chargers configured", cfg->site.id,
+             cfg->n_chargers);
+    sdnotify_send(state);
+    return 0;
+}
+
+int gateway_run(struct config *cfg, const char *path, char *text, size_t len)
 {
     struct gateway g;
     memset(&g, 0, sizeof(g));
@@ -158,6 +196,7 @@ int gateway_run(const struct config *cfg)
         rc = proxy_set_store(g.proxy, g.store);
     }
     if (rc < 0) {
+        config_free_text(text, len);
         site_free(&g.site);
         store_close(g.store);
         lws_context_destroy(g.lws);
@@ -176,9 +215,15 @@ int gateway_run(const struct config *cfg)
     uv_signal_start(&g.sigint, gateway__on_signal, SIGINT);
     log_info("gateway", "started version=%s site=%s chargers=%zu meters=%zu", SITEGATE_VERSION,
              cfg->site.id, cfg->n_chargers, cfg->n_meters);
-    if (metering_start(&g.metering, &g.loop, &g.site, cfg) < 0) {
-        /* Without its meters the site would run on the fail-safe for good:
-         * refuse to start, so that the site manager sees it at once. */
+    if (metering_start(&g.metering, &g.loop, &g.site, cfg) < 0 ||
+        dr_start(&g.dr, &g.loop, cfg, g.store, &g.control) < 0 ||
+        gateway__start_ops(&g, cfg, path, text, len) < 0) {
+        /* Without its meters the site would run on the fail-safe for good,
+         * without its DR client it would miss the utility's events, without
+         * its status listener nobody would see it: refuse to start, so that
+         * the site manager sees it at once. */
+        if (!g.reloading)
+            config_free_text(text, len);
         g.stopping = true;
         g.exit_code = GATEWAY_EXIT_FAILURE;
         gateway__stop_control(&g);
@@ -189,6 +234,8 @@ int gateway_run(const struct config *cfg)
     lws_context_destroy(g.lws);
     uv_run(&g.loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&g.loop);
+    status_free(g.status);
+    reload_free(&g.reload);
     site_free(&g.site);
     if (rc != 0)
         log_warn("gateway", "event loop closed with handles left: %s", uv_strerror(rc));

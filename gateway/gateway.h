@@ -3,6 +3,8 @@
 #ifndef SITEGATE_GATEWAY_H
 #define SITEGATE_GATEWAY_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 /* Exit codes of the sitegate command (documented in README.md). */
@@ -14,7 +16,9 @@ enum {
 };
 
 /* Runs the gateway on a validated config until SIGTERM or SIGINT; returns an
- * exit code. */
-int gateway_run(const struct config *cfg);
+ * exit code. text (len bytes) is the content of the file at path that cfg was
+ * parsed from: the gateway takes it, and on SIGHUP reads path again and
+ * applies what may change while running to cfg, in place (reload.h). */
+int gateway_run(struct config *cfg, const char *path, char *text, size_t len);
 
 #endif

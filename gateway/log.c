@@ -2,11 +2,26 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static enum log_level log__max = LOG_LVL_INFO;
 
 static const char *const log__names[] = { "error", "warn", "info", "debug" };
+static const char *const log__priorities[] = { "<3>", "<4>", "<6>", "<7>" };
+static bool log__journal;
+
+void log_detect_journal(void)
+{
+    /* "<device>:<inode>" of the journal's stream: only when stderr is still
+     * that stream (not redirected by whoever started us). */
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    log__journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+                   (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -36,7 +51,8 @@ void log_msg(enum log_level level, const char *component, const char *fmt, ...)
     /* Build the line first so that concurrent writers (paho, modbus workers
      * logging their own failures) never interleave within a line. */
     char line[1024];
-    int n = snprintf(line, sizeof(line), "%s %s: ", log__names[level], component);
+    int n = snprintf(line, sizeof(line), "%s%s %s: ", log__journal ? log__priorities[level] : "",
+                     log__names[level], component);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

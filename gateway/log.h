@@ -10,6 +10,12 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
+/* Under systemd, when stderr is the journal ($JOURNAL_STREAM names it), each
+ * line starts with its syslog priority, "<3>" error to "<7>" debug, which
+ * journald takes as the line's priority and strips. Call once at the start,
+ * before any thread logs. */
+void log_detect_journal(void);
+
 /* Sets the most verbose level that is printed (default info). */
 void log_set_level(enum log_level level);
 

@@ -81,19 +81,25 @@ int main(int argc, char **argv)
         return GATEWAY_EXIT_USAGE;
     }
 
+    log_detect_journal();
     struct config cfg;
     char err[CONFIG_ERR_MAX];
-    if (config_load(path, &cfg, err) != 0) {
+    char *text;
+    size_t len;
+    /* The text is kept: a SIGHUP compares the new file with it. */
+    if (config_read_file(path, &text, &len, err) != 0 || config_parse(text, len, &cfg, err) != 0) {
+        config_free_text(text, len);
         log_error("config", "%s", err);
         return GATEWAY_EXIT_CONFIG;
     }
     if (check_only) {
         printf("sitegate: %s is valid\n", path);
+        config_free_text(text, len);
         config_free(&cfg);
         return GATEWAY_EXIT_OK;
     }
     log_set_level(cfg.log_level);
-    int rc = gateway_run(&cfg);
+    int rc = gateway_run(&cfg, path, text, len);
     config_free(&cfg);
     return rc;
 }

@@ -1,6 +1,7 @@
 #include "metering.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -22,6 +23,13 @@ static void metering__on_sample(void *ctx, const struct meter_sample *s)
     struct metering *m = ctx;
     struct site_meters *sm = &m->site->meters;
     uint64_t now = uv_now(m->loop);
+    if (s->meter >= 0 && s->meter < CONFIG_METERS_MAX) {
+        if (s->ok)
+            m->last_ok_ms[s->meter] = now;
+        else
+            m->poll_errors[s->meter]++;
+        snprintf(m->last_error[s->meter], sizeof(m->last_error[s->meter]), "%s", s->ok ? "" : s->error);
+    }
     if (!s->ok)
         return; /* modbus/ logs it; the reading only ages */
 

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "meters.h"
 #include "site.h"
 
 struct meters;
@@ -17,6 +18,10 @@ struct metering {
     const struct config *cfg;
     struct meters *meters;      /* NULL: no meter configured */
     uv_timer_t stale;
+    /* Per meter (cfg->meters order), for the status API and the metrics. */
+    uint64_t poll_errors[CONFIG_METERS_MAX];  /* failed readings since the start */
+    uint64_t last_ok_ms[CONFIG_METERS_MAX];   /* uv_now() of its last good reading, 0: none */
+    char last_error[CONFIG_METERS_MAX][METER_ERROR_MAX]; /* why its last reading failed, "" */
 };
 
 /* Starts polling the configured meters; 0 or a negative errno. */

@@ -40,11 +40,11 @@ void agg__reply_status(struct aggregate *a, const char *id, const char *status)
     cJSON_Delete(o);
 }
 
-static void agg__refuse(struct aggregate *a, const char *id, const char *code, const char *why)
+void agg__refuse(struct aggregate *a, const char *id, const char *code, const char *why)
 {
     if (!a->site)
         return;
-    relay_send_error(a->site, SESSION_UP, id, code, why);
+    relay_send_error(a->site, SESSION_UP, id, bridge_error_code(agg__version(a), code), why);
 }
 
 /* --- one charger ----------------------------------------------------------- */
@@ -79,9 +79,7 @@ static void agg__routed_answer(void *ctx, const struct pending_call *call, const
     cJSON_Delete(payload);
 }
 
-/* Sends the CSMS's CALL, payload rewritten, to one charger. */
-static void agg__to_charger(struct aggregate *a, const struct frame *f, struct session *c,
-                            const cJSON *payload)
+void agg__to_charger(struct aggregate *a, const struct frame *f, struct session *c, const cJSON *payload)
 {
     if (!c || !c->down) {
         agg__refuse(a, f->id, "GenericError", "the charger is not connected");
@@ -91,26 +89,38 @@ static void agg__to_charger(struct aggregate *a, const struct frame *f, struct s
         agg__refuse(a, f->id, "GenericError", "message id already in flight");
         return;
     }
-    char *text = cJSON_PrintUnformatted(payload);
+    /* In the charger's version (agg_down.c). */
+    struct agg_down down;
+    int mapped = agg__down(a, c, f->action, payload, &down);
+    if (mapped < 0) {
+        agg__down_refuse(a, f->id, f->action, mapped);
+        return;
+    }
+    char *text = down.text;
     char *frame = text ? malloc(AGG_CSMS__FRAME_MAX) : NULL;
-    int n = frame ? frame_write_call(frame, AGG_CSMS__FRAME_MAX, f->id, f->action, text, strlen(text))
+    int n = frame ? frame_write_call(frame, AGG_CSMS__FRAME_MAX, f->id, down.action, text, strlen(text))
                   : -ENOMEM;
     /* As in passthrough: the balancer hears of the CSMS's limits, and a
      * limit the gateway holds for the charger is answered by the gateway. */
     struct frame translated;
     if (n > 0 && frame_parse(frame, (size_t)n, &translated) == FRAME_OK && smart_csms_call(c, &translated)) {
         free(frame);
-        free(text);
+        agg__down_free(&down);
         return;
     }
-    int rc = n < 0 ? n : charger_calls_push(c, f->id, f->action, frame, (size_t)n, agg__routed_answer, c, -1);
-    if (rc < 0)
+    int rc = n < 0 ? n
+                   : charger_calls_push(c, f->id, down.action, frame, (size_t)n,
+                                        down.call ? agg__down_answer : agg__routed_answer,
+                                        down.call ? (void *)down.call : c, -1);
+    if (rc < 0) {
         agg__refuse(a, f->id, "GenericError", "cannot pass it to the charger");
-    else
-        smart_send(c); /* the gateway's own profiles again, behind a clear */
+    } else {
+        down.call = NULL; /* the answer's now */
+        smart_send(c);    /* the gateway's own profiles again, behind a clear */
+    }
     charger_calls_pump(c);
     free(frame);
-    free(text);
+    agg__down_free(&down);
 }
 
 /* The charger of a site connector, with the connectorId put in its numbering. */
@@ -176,15 +186,11 @@ static void agg__fanout_answer(void *ctx, const struct pending_call *call, const
     agg__fanout_release(fo);
 }
 
-/* Sends the CALL (payload as given) to every connected charger of the site. */
-static void agg__fan_out(struct aggregate *a, const struct frame *f, const cJSON *payload)
+void agg__fan_out(struct aggregate *a, const struct frame *f, const cJSON *payload)
 {
     struct proxy *p = a->proxy;
     struct agg_fanout *fo = calloc(1, sizeof(*fo));
-    char *text = cJSON_PrintUnformatted(payload);
-    if (!fo || !text) {
-        free(fo);
-        free(text);
+    if (!fo) {
         agg__refuse(a, f->id, "InternalError", "out of memory");
         return;
     }
@@ -196,13 +202,16 @@ static void agg__fan_out(struct aggregate *a, const struct frame *f, const cJSON
                     strcmp(f->action, "ClearChargingProfile") == 0;
     for (size_t b = 0; b < p->n_buckets; b++) {
         for (struct session *c = p->buckets[b]; c; c = c->next) {
-            if (!c->down || c->site)
+            struct agg_down down; /* in the charger's version */
+            if (!c->down || c->site || agg__down(a, c, f->action, payload, &down) < 0)
                 continue;
             /* As in passthrough: the balancer hears of the CSMS's limits,
              * and the gateway's own profiles go again behind a clear. */
             if (profiles)
-                smart_csms_call(c, f);
-            if (charger_calls_own(c, f->action, text, strlen(text), agg__fanout_answer, fo, -1) < 0)
+                agg__down_smart(c, f->id, &down);
+            int rc = charger_calls_own(c, down.action, down.text, strlen(down.text), agg__fanout_answer, fo, -1);
+            agg__down_free(&down);
+            if (rc < 0)
                 continue;
             fo->outstanding++;
             if (profiles)
@@ -210,7 +219,6 @@ static void agg__fan_out(struct aggregate *a, const struct frame *f, const cJSON
             charger_calls_pump(c);
         }
     }
-    free(text);
     agg__fanout_release(fo);
 }
 
@@ -230,7 +238,7 @@ static const struct agg_key agg__keys[] = {
     { "SupportedFeatureProfiles", true },
 };
 
-static void agg__key_value(struct aggregate *a, const char *name, char *out, size_t cap)
+void agg__key_value(struct aggregate *a, const char *name, char *out, size_t cap)
 {
     const struct config *cfg = a->proxy->cfg;
     if (strcmp(name, "HeartbeatInterval") == 0)
@@ -297,7 +305,7 @@ static bool agg__int_value(const char *text, long min, long max, long *out)
     return true;
 }
 
-static const char *agg__change_key(struct aggregate *a, const char *name, const char *text)
+const char *agg__change_key(struct aggregate *a, const char *name, const char *text)
 {
     struct proxy *p = a->proxy;
     const struct agg_key *k = agg__key(name);
@@ -337,16 +345,21 @@ static const char *agg__change_key(struct aggregate *a, const char *name, const 
 
 /* --- answered by the gateway ------------------------------------------------ */
 
-static void agg__composite_schedule(struct aggregate *a, const struct frame *f, const cJSON *payload)
+double agg__site_limit(struct aggregate *a, bool amps)
 {
     const struct proxy_observer *ob = &a->proxy->observer;
+    double kw = ob->site_cap_kw ? ob->site_cap_kw(ob->ctx) : a->proxy->cfg->site.grid_limit_kw;
+    /* A three-phase site: A per phase from kW, rounded down to 0.1. */
+    return amps ? floor(kw * 1000 / (3 * a->proxy->cfg->site.voltage_v) * 10) / 10
+                : floor(kw * 1000 * 10) / 10;
+}
+
+static void agg__composite_schedule(struct aggregate *a, const struct frame *f, const cJSON *payload)
+{
     const cJSON *duration = cJSON_GetObjectItemCaseSensitive(payload, "duration");
     const cJSON *unit = cJSON_GetObjectItemCaseSensitive(payload, "chargingRateUnit");
-    double kw = ob->site_cap_kw ? ob->site_cap_kw(ob->ctx) : a->proxy->cfg->site.grid_limit_kw;
     bool amps = cJSON_IsString(unit) && strcmp(unit->valuestring, "A") == 0;
-    /* A three-phase site: A per phase from kW, rounded down to 0.1. */
-    double limit = amps ? floor(kw * 1000 / (3 * a->proxy->cfg->site.voltage_v) * 10) / 10
-                        : floor(kw * 1000 * 10) / 10;
+    double limit = agg__site_limit(a, amps);
     char now[32];
     agg__now(now);
     cJSON *o = cJSON_CreateObject();
@@ -414,7 +427,7 @@ static void agg__reset(struct aggregate *a, const struct frame *f, const cJSON *
     csms_side_close(a->site, LINK_CLOSE_NORMAL);
 }
 
-static bool agg__site_call(struct aggregate *a, const struct frame *f, const cJSON *payload)
+bool agg__site_call(struct aggregate *a, const struct frame *f, const cJSON *payload)
 {
     struct store *st = a->proxy->store;
     if (strcmp(f->action, "GetConfiguration") == 0) {
@@ -452,7 +465,7 @@ static bool agg__site_call(struct aggregate *a, const struct frame *f, const cJS
 /* --- routing ---------------------------------------------------------------- */
 
 /* The first site connector whose charger is there and which is Available. */
-static cJSON *agg__free_connector(struct aggregate *a)
+cJSON *agg__free_connector(struct aggregate *a)
 {
     for (size_t i = 1; i < a->n_status; i++) {
         const struct agg_slot *slot = agg_map_slot(&a->map, (int)i);
@@ -544,6 +557,8 @@ void aggregate_csms_call(struct session *site, const struct frame *f0, const cha
     cJSON *payload = cJSON_ParseWithLength(f->payload.ptr, f->payload.len);
     if (!cJSON_IsObject(payload)) {
         agg__refuse(a, f->id, "FormationViolation", "payload is not a JSON object");
+    } else if (site->version == OCPP_201) {
+        agg__csms201(a, f, payload); /* agg_csms201.c */
     } else if (agg__site_call(a, f, payload)) {
         /* answered */
     } else if (strcmp(f->action, "GetCompositeSchedule") == 0 &&

@@ -26,6 +26,11 @@ struct aggregate *agg__of(const struct session *s)
     return s->proxy->agg;
 }
 
+enum ocpp_version agg__version(const struct aggregate *a)
+{
+    return a->proxy->cfg->upstream.ocpp_version == CONFIG_OCPP_201 ? OCPP_201 : OCPP_16;
+}
+
 void agg__now(char out[32])
 {
     time_t now = time(NULL);
@@ -149,6 +154,7 @@ static void agg__boot_answer(void *ctx, const struct pending_call *call, const s
         return;
     }
     a->booted = true;
+    a->boot_reason = "Unknown"; /* a later socket is no reboot of the site */
     a->heartbeat_s = wait_s;
     agg__heartbeat_timer(a);
     agg__emit_statuses(a);
@@ -160,10 +166,21 @@ void agg__send_boot(struct aggregate *a)
 {
     const struct config *cfg = a->proxy->cfg;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "chargePointVendor", cfg->aggregate.vendor);
-    cJSON_AddStringToObject(o, "chargePointModel", cfg->aggregate.model);
-    cJSON_AddStringToObject(o, "chargePointSerialNumber", cfg->site.id);
-    cJSON_AddStringToObject(o, "firmwareVersion", SITEGATE_VERSION);
+    if (agg__version(a) == OCPP_201) {
+        char serial[26]; /* serialNumber: at most 25 characters */
+        snprintf(serial, sizeof(serial), "%.25s", cfg->site.id);
+        cJSON *station = cJSON_AddObjectToObject(o, "chargingStation");
+        cJSON_AddStringToObject(station, "model", cfg->aggregate.model);
+        cJSON_AddStringToObject(station, "vendorName", cfg->aggregate.vendor);
+        cJSON_AddStringToObject(station, "serialNumber", serial);
+        cJSON_AddStringToObject(station, "firmwareVersion", SITEGATE_VERSION);
+        cJSON_AddStringToObject(o, "reason", a->boot_reason);
+    } else {
+        cJSON_AddStringToObject(o, "chargePointVendor", cfg->aggregate.vendor);
+        cJSON_AddStringToObject(o, "chargePointModel", cfg->aggregate.model);
+        cJSON_AddStringToObject(o, "chargePointSerialNumber", cfg->site.id);
+        cJSON_AddStringToObject(o, "firmwareVersion", SITEGATE_VERSION);
+    }
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text)
@@ -190,7 +207,7 @@ void agg__heartbeat_timer(struct aggregate *a)
 
 /* --- the site's messages the CSMS must see -------------------------------- */
 
-static struct agg_route *agg__route_new(struct aggregate *a, char site_id[FRAME_ID_MAX + 1])
+struct agg_route *agg__route_new(struct aggregate *a, char site_id[FRAME_ID_MAX + 1])
 {
     uint64_t seq = ++a->next_seq;
     struct agg_route *r = &a->routes[seq % AGG_ROUTES];
@@ -205,7 +222,7 @@ static struct agg_route *agg__route_new(struct aggregate *a, char site_id[FRAME_
 
 /* Sends a CALL up through the site session (the relay's whole path: held,
  * stored and answered locally while the CSMS is away, replayed after). */
-static void agg__up(struct aggregate *a, const char *site_id, const char *action, const char *payload)
+void agg__up(struct aggregate *a, const char *site_id, const char *action, const char *payload)
 {
     if (!a->site)
         return; /* shutting down: the charger's CALL goes unanswered, it sends it again */
@@ -220,7 +237,7 @@ static void agg__up(struct aggregate *a, const char *site_id, const char *action
     free(frame);
 }
 
-void agg__emit(struct aggregate *a, const char *action, cJSON *payload)
+void agg__emit(struct aggregate *a, const char *action, const cJSON *payload)
 {
     if (!a->site || a->proxy->draining)
         return;
@@ -233,8 +250,10 @@ void agg__emit(struct aggregate *a, const char *action, cJSON *payload)
     free(text);
 }
 
-static void agg__emit_status(struct aggregate *a, int number)
+void agg__emit_status(struct aggregate *a, int number)
 {
+    if (number == 0 && agg__version(a) == OCPP_201)
+        return; /* 2.0.1 statuses are the EVSEs' connectors' */
     const struct agg_status *st = &a->status[number];
     char now[32];
     agg__now(now);
@@ -243,7 +262,7 @@ static void agg__emit_status(struct aggregate *a, int number)
     cJSON_AddStringToObject(o, "errorCode", st->error[0] ? st->error : "NoError");
     cJSON_AddStringToObject(o, "status", st->status[0] ? st->status : "Unavailable");
     cJSON_AddStringToObject(o, "timestamp", now);
-    agg__emit(a, "StatusNotification", o);
+    agg__emit_bridged(a, "StatusNotification", o, number);
     cJSON_Delete(o);
 }
 
@@ -262,9 +281,16 @@ static int agg__status_fit(struct aggregate *a)
     return 0;
 }
 
-static void agg__set_status(struct aggregate *a, int number, const char *status, const char *error)
+const char *agg__status_of(struct aggregate *a, int number)
 {
     if (agg__status_fit(a) < 0 || number < 0 || (size_t)number >= a->n_status)
+        return "";
+    return a->status[number].status;
+}
+
+void agg__set_status(struct aggregate *a, int number, const char *status, const char *error)
+{
+    if (!status || agg__status_fit(a) < 0 || number < 0 || (size_t)number >= a->n_status)
         return;
     snprintf(a->status[number].status, sizeof(a->status[0].status), "%s", status);
     snprintf(a->status[number].error, sizeof(a->status[0].error), "%s", error ? error : "NoError");
@@ -319,7 +345,7 @@ void agg__emit_meter(struct aggregate *a)
         agg__sample(values, "Current.Import", phases[i], "A", r.current_a[i]);
     agg__sample(values, "Energy.Active.Import.Register", NULL, "Wh", r.energy_wh);
     if (cJSON_GetArraySize(values) > 0)
-        agg__emit(a, "MeterValues", o);
+        agg__emit_bridged(a, "MeterValues", o, 0);
     cJSON_Delete(o);
 }
 
@@ -338,8 +364,7 @@ void agg__meter_timer(struct aggregate *a)
 
 /* --- the chargers' CALLs --------------------------------------------------- */
 
-/* Answers a charger's CALL here. */
-static void agg__answer(struct session *c, const char *id, const char *payload)
+void agg__answer(struct session *c, const char *id, const char *payload)
 {
     char frame[AGG__PAYLOAD_MAX];
     int n = frame_write_result(frame, sizeof(frame), id, payload, strlen(payload));
@@ -367,19 +392,15 @@ static void agg__answer_boot(struct aggregate *a, struct session *c, const struc
 
 /* A charger-level status (connector 0) stands for each of its connectors:
  * a fault shows on all of them, and its end brings their own statuses back. */
-static void agg__charger_status(struct aggregate *a, struct session *c, const cJSON *payload)
+void agg__charger_status(struct aggregate *a, struct session *c, const char *status, const char *error)
 {
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(payload, "status");
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(payload, "errorCode");
-    if (!cJSON_IsString(status))
-        return;
-    bool faulted = strcmp(status->valuestring, "Faulted") == 0;
+    bool faulted = strcmp(status, "Faulted") == 0;
     for (int k = 1; k <= c->cfg->connectors; k++) {
         int number = agg_map_number(&a->map, c->id, k);
         if (number < 0 || agg__status_fit(a) < 0)
             continue;
         if (faulted) {
-            agg__set_status(a, number, "Faulted", cJSON_IsString(error) ? error->valuestring : "OtherError");
+            agg__set_status(a, number, "Faulted", error ? error : "OtherError");
             agg__emit_status(a, number);
         } else if (strcmp(a->status[number].status, "Faulted") == 0) {
             agg__set_status(a, number, "Available", "NoError"); /* until it says otherwise */
@@ -428,7 +449,13 @@ void aggregate_charger_call(struct session *c, const struct frame *f)
     cJSON *payload = cJSON_ParseWithLength(f->payload.ptr, f->payload.len);
     if (!cJSON_IsObject(payload)) {
         cJSON_Delete(payload);
-        relay_send_error(c, SESSION_DOWN, f->id, "FormationViolation", "payload is not a JSON object");
+        relay_send_error(c, SESSION_DOWN, f->id, bridge_error_code(c->version, "FormationViolation"),
+                         "payload is not a JSON object");
+        return;
+    }
+    if (agg__bridged(a, c)) {
+        agg__up_bridged(a, c, f, payload);
+        cJSON_Delete(payload);
         return;
     }
     cJSON *connector = cJSON_GetObjectItemCaseSensitive(payload, "connectorId");
@@ -438,8 +465,11 @@ void aggregate_charger_call(struct session *c, const struct frame *f)
         cJSON_Delete(payload);
         return;
     }
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(payload, "status");
     if (local == 0 && strcmp(f->action, "StatusNotification") == 0) {
-        agg__charger_status(a, c, payload);
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(payload, "errorCode");
+        if (cJSON_IsString(status))
+            agg__charger_status(a, c, status->valuestring, cJSON_IsString(error) ? error->valuestring : NULL);
         agg__answer(c, f->id, "{}");
         cJSON_Delete(payload);
         return;
@@ -453,7 +483,6 @@ void aggregate_charger_call(struct session *c, const struct frame *f)
         }
         cJSON_SetNumberValue(connector, number);
         if (strcmp(f->action, "StatusNotification") == 0) {
-            const cJSON *status = cJSON_GetObjectItemCaseSensitive(payload, "status");
             const cJSON *error = cJSON_GetObjectItemCaseSensitive(payload, "errorCode");
             if (cJSON_IsString(status))
                 agg__set_status(a, number, status->valuestring,
@@ -518,6 +547,15 @@ int aggregate_deliver(struct session *site, const char *frame, size_t len)
         log_info("proxy", "answer for a charger's closed socket dropped site=%s charger=%s id=%s",
                  site->id, route.charger, route.id);
         return -ENOTCONN;
+    }
+    if (route.bridged) {
+        char *mapped;
+        size_t mapped_len;
+        int rc = agg__answer_bridged(a, &route, &f, &mapped, &mapped_len);
+        if (rc == 0)
+            rc = link_send(&c->down->link, mapped, mapped_len);
+        free(mapped);
+        return rc;
     }
     if (f.type == FRAME_RESULT && strcmp(route.action, "StartTransaction") == 0) {
         cJSON *payload = cJSON_ParseWithLength(f.payload.ptr, f.payload.len);
@@ -618,7 +656,10 @@ int aggregate_start(struct proxy *p)
     p->agg = a;
     a->site = site;
     site->site = a;
-    site->version = OCPP_16;
+    site->version = agg__version(a);
+    a->boot_reason = "PowerUp";
+    if (agg_btx_load(&a->bridged, p->store) < 0)
+        log_error("proxy", "cannot read the bridged transactions site=%s", cfg->site.id);
     /* Every charger's CALLs share the site's socket and table. */
     size_t chargers = cfg->n_chargers ? cfg->n_chargers : 1;
     site->to_csms.max = chargers * (size_t)cfg->limits.max_pending_calls;

@@ -1,12 +1,15 @@
-/* The chargers' side: the WebSocket server.
+/* The chargers' side: the WebSocket server (ws:// and wss://).
  *
  * A handshake is refused, with an HTTP status and a log line that says why,
  * when no known subprotocol is offered, the path is not <prefix>/<id>, the id is
- * not configured (unless unknown chargers are allowed), or the charger's Basic
- * auth does not match its configured password (OCPP security profiles 1/2).
+ * not configured (unless unknown chargers are allowed), the charger's Basic
+ * auth does not match its configured password (OCPP security profiles 1/2), or
+ * its security profile asks for TLS (2, 3) or a client certificate naming it
+ * (3) that the connection does not have.
  */
 #include "session.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -14,6 +17,7 @@
 #include "charger_calls.h"
 #include "log.h"
 #include "password.h"
+#include "peer_cert.h"
 
 static struct proxy *charger__proxy(struct lws *wsi)
 {
@@ -25,6 +29,7 @@ static const char *charger__reason_phrase(unsigned status)
     switch (status) {
     case HTTP_STATUS_BAD_REQUEST: return "Bad Request";
     case HTTP_STATUS_UNAUTHORIZED: return "Unauthorized";
+    case HTTP_STATUS_FORBIDDEN: return "Forbidden";
     case HTTP_STATUS_NOT_FOUND: return "Not Found";
     default: return "Service Unavailable";
     }
@@ -115,6 +120,37 @@ static bool charger__offers_ocpp(struct lws *wsi)
     return false;
 }
 
+/* What the charger's security profile asks of the connection beyond Basic
+ * auth: TLS (2, 3), and a verified client certificate whose CN (or serial)
+ * is the charger's id (3). 0, or the HTTP status to refuse with and why. */
+static unsigned charger__profile_refusal(struct lws *wsi, const struct proxy *p,
+                                         const struct config_charger *cfg, const char *id,
+                                         const char **why)
+{
+    if (cfg->security_profile >= 2 && !lws_is_ssl(wsi)) {
+        *why = "security profile needs TLS";
+        return HTTP_STATUS_FORBIDDEN;
+    }
+    if (cfg->security_profile < 3)
+        return 0;
+    char ident[CONFIG_ID_MAX + 2];
+    enum config_cert_id field = p->cfg->listen.tls.client_id_field;
+    int rc = peer_cert_identity(wsi, field, ident, sizeof(ident));
+    if (rc == -ENOENT)
+        *why = "no client certificate";
+    else if (rc == -EPERM)
+        *why = "client certificate not verified";
+    else if (rc < 0)
+        *why = field == CONFIG_CERT_ID_SERIAL ? "client certificate serial unusable"
+                                              : "client certificate has no single CN";
+    else if (field == CONFIG_CERT_ID_SERIAL ? strcasecmp(ident, id) != 0 : strcmp(ident, id) != 0)
+        *why = field == CONFIG_CERT_ID_SERIAL ? "client certificate serial is not the charger id"
+                                              : "client certificate CN is not the charger id";
+    else
+        return 0;
+    return HTTP_STATUS_FORBIDDEN;
+}
+
 /* Every WebSocket upgrade passes here first, with its headers, before lws
  * matches a subprotocol (and silently drops those it does not know), and
  * before any per-socket data exists. */
@@ -146,6 +182,11 @@ static int charger__confirm_upgrade(struct lws *wsi)
         if (!charger__basic_auth_ok(wsi, id, cfg->password_hash))
             return charger__refuse(wsi, HTTP_STATUS_UNAUTHORIZED, who, "wrong Basic auth");
     }
+    const char *why;
+    unsigned status = charger__profile_refusal(wsi, p, cfg ? cfg : &p->cfg->charger_defaults, id,
+                                               &why);
+    if (status)
+        return charger__refuse(wsi, status, who, why);
     return 0;
 }
 
@@ -169,7 +210,13 @@ static void charger__established(struct lws *wsi, struct charger_conn *c)
     ocpp_version_from_subprotocol(lws_get_protocol(wsi)->name, &version);
 
     link_init(&c->link, (size_t)p->cfg->limits.hold_frames);
+    /* One frame of the largest size always fits. */
+    size_t bound = p->cfg->limits.max_queued_bytes;
+    if (bound < p->cfg->limits.max_frame_bytes)
+        bound = p->cfg->limits.max_frame_bytes;
+    link_limit_bytes(&c->link, bound, true);
     link_attach(&c->link, wsi);
+    charger_limits_established(p, wsi, c);
 
     struct session *s = proxy__find(p, c->id);
     if (!s)
@@ -253,7 +300,7 @@ static void charger__receive(struct lws *wsi, struct charger_conn *c, const void
         s->proxy->stats.oversized_frames++;
         log_warn("proxy", "frame too big, closing charger=%s max=%zu", s->id, max);
         link_close(&c->link, LINK_CLOSE_TOO_BIG, false);
-    } else if (rc == 1) {
+    } else if (rc == 1 && charger_limits_frame(s, c, msg, msg_len)) {
         relay_from_charger(s, msg, msg_len);
     }
 }
@@ -264,6 +311,19 @@ int charger_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
     struct charger_conn *c = user;
 
     switch (reason) {
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        return charger_limits_admit(charger__proxy(wsi), wsi);
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* lws tells protocol 0 of every socket it frees, the CSMS side's too. */
+        if (lws_get_protocol(wsi) && strcmp(lws_get_protocol(wsi)->name, PROXY_PROTO_CSMS) == 0)
+            return csms_side_callback(wsi, reason, user, in, len);
+        charger_limits_release(wsi);
+        return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        /* lws takes 0 as "verified" whatever OpenSSL found (len): pass
+         * OpenSSL's verdict on, so that a wrong CA or an expired
+         * certificate fails the TLS handshake. */
+        return len ? 0 : 1;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return charger__confirm_upgrade(wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -285,6 +345,12 @@ int charger_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
             c->peer_close_code = (uint16_t)(((const uint8_t *)in)[0] << 8 | ((const uint8_t *)in)[1]);
         return link_closing(&c->link) ? -1 : 0;
     case LWS_CALLBACK_CLOSED:
+        if (c && c->link.overflowed) {
+            struct proxy *p = charger__proxy(wsi);
+            p->stats.slow_readers++;
+            log_warn("proxy", "closed a charger that does not read charger=%s max_queued_bytes=%zu",
+                     c->id, p->cfg->limits.max_queued_bytes);
+        }
         if (c)
             charger__closed(c);
         return 0;

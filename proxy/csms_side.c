@@ -202,7 +202,7 @@ static void csms__start(struct session *s)
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof(i));
     i.context = p->ctx;
-    i.vhost = p->vhost;
+    i.vhost = proxy__upstream_vhost(p, s->cfg);
     i.address = p->url.host;
     i.port = p->url.port;
     i.path = path;
@@ -220,6 +220,7 @@ static void csms__start(struct session *s)
                                 LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     }
     s->up_state = UPSTREAM_CONNECTING;
+    s->up_connect_ms = uv_now(p->loop);
     log_debug("proxy", "upstream connecting charger=%s url=%s%s", s->id, p->cfg->upstream.url,
               path + strlen(p->url.path));
     if (!lws_client_connect_via_info(&i) && s->up_state == UPSTREAM_CONNECTING) {
@@ -257,6 +258,19 @@ void csms_side_drop(struct session *s)
 {
     if (s->up.wsi)
         lws_set_timeout(s->up.wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
+}
+
+void csms_side_sweep(struct session *s, uint64_t now_ms)
+{
+    uint64_t limit_ms = (uint64_t)s->proxy->cfg->limits.handshake_timeout_s * 1000;
+    if (s->up_state != UPSTREAM_CONNECTING || !s->up_connecting ||
+        now_ms - s->up_connect_ms < limit_ms)
+        return;
+    log_warn("proxy", "upstream handshake timed out charger=%s limit_s=%d", s->id,
+             s->proxy->cfg->limits.handshake_timeout_s);
+    s->up_connect_ms = now_ms; /* once: the kill ends it (WSI_DESTROY) */
+    lws_set_timeout(s->up_connecting, PENDING_TIMEOUT_AWAITING_SERVER_RESPONSE, LWS_TO_KILL_ASYNC);
+    lws_cancel_service(s->proxy->ctx);
 }
 
 /* "Authorization: Basic base64(<id>:<password>)" (OCPP security profiles 1 and 2). */
@@ -355,6 +369,7 @@ int csms_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
             return 0;
         log_warn("proxy", "upstream connect failed charger=%s reason=%s", s->id,
                  in ? (const char *)in : "unknown");
+        lws_set_wsi_user(wsi, NULL); /* its WSI_DESTROY may come after the session is gone */
         s->up_connecting = NULL;
         csms__lost(s);
         return 0;
@@ -371,6 +386,20 @@ int csms_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (s)
             csms__closed(wsi, s);
+        lws_set_wsi_user(wsi, NULL); /* likewise */
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* (relayed by charger_side_callback: lws tells protocol 0.) lws
+         * frees some connects without a CONNECTION_ERROR (a TLS 1.3 CSMS
+         * refusing the client certificate after the handshake, then our
+         * handshake timeout): the session must not keep a pointer to it,
+         * and tries again. */
+        if (s && s->up_connecting == wsi) {
+            log_warn("proxy", "upstream connect failed charger=%s reason=closed during the handshake",
+                     s->id);
+            s->up_connecting = NULL;
+            csms__lost(s);
+        }
         return 0;
     default:
         return 0;

@@ -64,6 +64,12 @@ void link_init(struct link *l, size_t max_queued)
     l->max_queued = max_queued;
 }
 
+void link_limit_bytes(struct link *l, size_t max_bytes, bool close_when_full)
+{
+    l->max_bytes = max_bytes;
+    l->close_when_full = close_when_full;
+}
+
 void link_attach(struct link *l, struct lws *wsi)
 {
     l->wsi = wsi;
@@ -171,8 +177,13 @@ int link_send(struct link *l, const char *data, size_t len)
 
 static int link__enqueue(struct link *l, const char *data, size_t len, const char *id, bool first)
 {
-    if (l->queued >= l->max_queued)
+    if (l->queued >= l->max_queued || (l->max_bytes && l->queued_bytes + len > l->max_bytes)) {
+        if (l->close_when_full && l->wsi) {
+            l->overflowed = true;
+            link_close(l, LINK_CLOSE_POLICY, false);
+        }
         return -ENOBUFS;
+    }
     struct link_msg *m = link__msg_new(data, len, id);
     if (!m)
         return -ENOMEM;

@@ -20,6 +20,9 @@ struct link {
     size_t queued;             /* messages waiting in the queue */
     size_t queued_bytes;
     size_t max_queued;
+    size_t max_bytes;          /* of the messages queued; 0: no bound but max_queued */
+    bool close_when_full;      /* a full queue closes the socket (a peer not reading) */
+    bool overflowed;           /* it did */
     char *rx;                  /* a message arriving in fragments */
     size_t rx_len, rx_cap;
     /* OCPP-J: a client should not send a CALL before its previous one is
@@ -46,6 +49,11 @@ enum {
 
 /* Prepares an unconnected link whose queue holds at most max_queued messages. */
 void link_init(struct link *l, size_t max_queued);
+
+/* Bounds the bytes queued too; with close_when_full, a message that does not
+ * fit closes the socket (1008) instead of being refused alone: the peer is
+ * not reading, and the gateway must not buffer for it without bound. */
+void link_limit_bytes(struct link *l, size_t max_bytes, bool close_when_full);
 
 /* Binds the link to a connected socket and starts flushing what is queued. */
 void link_attach(struct link *l, struct lws *wsi);

@@ -66,6 +66,9 @@ struct session *proxy__session_new(struct proxy *p, const char *id,
     snprintf(s->id, sizeof(s->id), "%s", id);
     s->cfg = cfg;
     link_init(&s->up, (size_t)p->cfg->limits.hold_frames);
+    link_limit_bytes(&s->up, p->cfg->limits.max_queued_bytes > p->cfg->limits.max_frame_bytes
+                                 ? p->cfg->limits.max_queued_bytes : p->cfg->limits.max_frame_bytes,
+                     false);
     pending_init(&s->to_charger, (size_t)p->cfg->limits.max_pending_calls);
     pending_init(&s->to_csms, (size_t)p->cfg->limits.max_pending_calls);
     uv_timer_init(p->loop, &s->retry);
@@ -168,8 +171,10 @@ static void proxy__sweep(uv_timer_t *t)
             if (m)
                 charger_calls_pump(s);
             smart_renew_leases(s, now);
+            csms_side_sweep(s, now);
         }
     }
+    charger_limits_sweep(p, now);
 }
 
 static void proxy__policy(lws_retry_bo_t *policy, int ping_interval_s)
@@ -219,24 +224,17 @@ int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
     };
     memcpy(p->protocols, protos, sizeof(protos));
 
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof(info));
-    info.vhost_name = "ocpp";
-    const char *addr = cfg->listen.address;
-    info.iface = (strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0) ? NULL : addr;
-    info.port = cfg->listen.port;
-    info.protocols = p->protocols;
-    info.retry_and_idle_policy = &p->down_policy;
-    info.user = p;
-    if (cfg->upstream.ca_file)
-        info.client_ssl_ca_filepath = cfg->upstream.ca_file;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    p->vhost = lws_create_vhost(ctx, &info);
-    if (!p->vhost) {
-        log_error("proxy", "cannot listen address=%s port=%d", addr, cfg->listen.port);
+    rc = conn_guard_init(&p->guard, (unsigned)cfg->limits.max_connections,
+                         (unsigned)cfg->limits.max_connections_per_address,
+                         (unsigned)cfg->limits.handshake_timeout_s);
+    if (!rc && (rc = proxy__vhosts_create(p)) < 0)
+        conn_guard_free(&p->guard, NULL);
+    if (rc < 0) {
+        /* lws frees the vhosts made so far with the context. */
+        proxy__vhosts_free(p);
         free(p->buckets);
         free(p);
-        return -EADDRINUSE;
+        return rc;
     }
     uv_timer_init(loop, &p->sweep);
     p->sweep.data = p;
@@ -247,8 +245,9 @@ int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
     p->pacer.data = p;
     p->connect_tokens = cfg->upstream.reconnect_rate_per_s < 1 ? 1 : cfg->upstream.reconnect_rate_per_s;
     p->connect_tokens_ms = uv_now(loop);
-    log_info("proxy", "listening address=%s port=%d path=%s upstream=%s mode=%s", addr,
-             cfg->listen.port, cfg->listen.path, cfg->upstream.url,
+    log_info("proxy", "listening address=%s port=%d tls_port=%d path=%s upstream=%s mode=%s",
+             cfg->listen.address, cfg->listen.plain ? cfg->listen.port : 0,
+             cfg->listen.tls.enabled ? cfg->listen.tls.port : 0, cfg->listen.path, cfg->upstream.url,
              cfg->upstream.mode == CONFIG_MODE_AGGREGATE ? "aggregate" : "passthrough");
     *out = p;
     return 0;
@@ -310,7 +309,10 @@ static void proxy__handle_closed(uv_handle_t *h)
 
 void proxy_destroy(struct proxy *p)
 {
-    /* Sessions are gone: lws_context_destroy closed their sockets. */
+    /* Sessions are gone: lws_context_destroy closed their sockets. lws frees
+     * some of them later, from the loop: they no longer count anywhere. */
+    conn_guard_free(&p->guard, charger_limits_forget);
+    proxy__vhosts_free(p);
     aggregate_free(p);
     p->open_handles = 3;
     uv_close((uv_handle_t *)&p->pacer, proxy__handle_closed);

@@ -29,6 +29,11 @@ struct proxy_stats {
     uint64_t dropped_frames;     /* queue full or peer gone */
     uint64_t profile_writes;     /* SetChargingProfile CALLs the gateway sent */
     uint64_t profile_failures;   /* rejected, not supported, error or no answer */
+    uint64_t refused_connections; /* limits.max_connections(_per_address) */
+    uint64_t handshake_timeouts; /* not a WebSocket within limits.handshake_timeout_s */
+    uint64_t rate_limited_frames; /* above limits.charger_frames_per_s: refused */
+    uint64_t slow_readers;       /* chargers closed for not reading what was queued */
+    uint64_t idle_closed;        /* chargers closed after limits.idle_timeout_s */
     uint32_t chargers_connected;
     uint32_t upstreams_connected;
 };
@@ -109,5 +114,73 @@ int proxy_set_limits(struct proxy *p, const char *charger, double charger_a,
 
 /* The counters so far. */
 const struct proxy_stats *proxy_get_stats(const struct proxy *p);
+
+/* ---- Read-only views, for the status API and the metrics (proxy_status.c) ---- */
+
+#define PROXY_ACTIONS_MAX 64      /* actions counted apart; the rest count as "other" */
+#define PROXY_RTT_BUCKETS 12
+
+enum proxy_dir { PROXY_FROM_CHARGER, PROXY_FROM_CSMS, PROXY_DIRS };
+enum proxy_frame_kind { PROXY_CALL, PROXY_RESULT, PROXY_ERROR, PROXY_KINDS };
+
+/* Frames relayed, per action: CALLs by their action, answers by the action of
+ * the CALL they answer. */
+struct proxy_action_frames {
+    char action[65];
+    uint64_t n[PROXY_DIRS][PROXY_KINDS];
+};
+
+struct proxy_traffic {
+    struct proxy_action_frames actions[PROXY_ACTIONS_MAX]; /* the last one is "other" */
+    size_t n_actions;
+    /* CSMS round trips: from a CALL's sending upstream to its answer. */
+    uint64_t rtt_bucket[PROXY_RTT_BUCKETS]; /* per bucket, not cumulative */
+    uint64_t rtt_count;
+    double rtt_sum_s;
+};
+
+/* Upper bounds of the round-trip buckets, in seconds (the last is +Inf). */
+extern const double proxy_rtt_bounds_s[PROXY_RTT_BUCKETS];
+
+/* One charger as the proxy sees it. */
+struct proxy_charger_view {
+    bool connected;              /* its socket is up */
+    const char *ocpp;            /* "ocpp1.6", "ocpp2.0.1" */
+    const char *upstream;        /* "open", "connecting", "backoff", "closing", "idle";
+                                    aggregate mode: the site's socket */
+    bool offline;                /* the gateway answers in the CSMS's place */
+    bool backlog;                /* the store may hold messages for it */
+    bool replaying;
+    bool profiles_known;         /* its smart-charging abilities are known */
+    const char *profile;         /* "charge_point_max", "tx_default", "none" (no smart
+                                    charging), "" (not known yet) */
+    int profiles_unanswered;
+    size_t pending_to_csms;      /* CALLs in flight toward the CSMS */
+    size_t pending_to_charger;
+};
+
+/* The charger's view; -ENOENT when the proxy has no session for it. */
+int proxy_charger_view(const struct proxy *p, const char *id, struct proxy_charger_view *out);
+
+/* The upstream socket of the site's own identity (aggregate mode); -ENOENT
+ * in passthrough mode. */
+int proxy_site_view(const struct proxy *p, struct proxy_charger_view *out);
+
+/* Totals over every session: CALLs in flight each way, sessions whose
+ * upstream socket is up, and sessions replaying a backlog. */
+struct proxy_totals {
+    size_t sessions;
+    size_t pending_to_csms, pending_to_charger;
+    size_t upstreams_open;
+    size_t replaying;
+};
+void proxy_get_totals(const struct proxy *p, struct proxy_totals *out);
+
+/* Calls fn for each session whose backlog is being replayed (upstream open). */
+void proxy_foreach_replaying(const struct proxy *p, void (*fn)(void *ctx, const char *identity),
+                             void *ctx);
+
+/* The frame and round-trip counters so far. */
+const struct proxy_traffic *proxy_get_traffic(const struct proxy *p);
 
 #endif

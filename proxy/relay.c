@@ -121,6 +121,8 @@ static bool relay__answer(struct session *s, const struct relay_route *r, const 
     }
     if (r->calls_from == &s->to_csms)
         link_call_answered(&s->up, f->id); /* the next CALL may go (one_call links) */
+    proxy__count_frame(p, r->calls_from == &s->to_csms ? PROXY_FROM_CSMS : PROXY_FROM_CHARGER, f,
+                       call, uv_now(p->loop));
     if (call->on_answer && !call->relayed) {
         call->on_answer(call->ctx, call, f);
         free(call->frame);
@@ -149,6 +151,8 @@ void relay_from_charger(struct session *s, const char *msg, size_t len)
     struct pending_call call;
     s->proxy->stats.frames_from_chargers++;
     enum frame_fault fault = frame_parse(msg, len, &f);
+    if (fault == FRAME_OK && f.type == FRAME_CALL)
+        proxy__count_frame(s->proxy, PROXY_FROM_CHARGER, &f, NULL, 0);
     if (fault != FRAME_OK) {
         relay__refuse(s, &r, fault, &f);
     } else if (f.type == FRAME_CALL && s->proxy->agg && !s->site) {
@@ -178,6 +182,8 @@ void relay_from_csms(struct session *s, const char *msg, size_t len)
     struct pending_call call;
     s->proxy->stats.frames_from_csms++;
     enum frame_fault fault = frame_parse(msg, len, &f);
+    if (fault == FRAME_OK && f.type == FRAME_CALL)
+        proxy__count_frame(s->proxy, PROXY_FROM_CSMS, &f, NULL, 0);
     if (fault != FRAME_OK) {
         relay__refuse(s, &r, fault, &f);
     } else if (f.type == FRAME_CALL && s->site) {

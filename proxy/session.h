@@ -14,12 +14,14 @@
 
 #include "aggregate.h"
 #include "config.h"
+#include "conn_guard.h"
 #include "csms_limits.h"
 #include "frame.h"
 #include "link.h"
 #include "offline.h"
 #include "pending.h"
 #include "proxy.h"
+#include "rate_limit.h"
 
 #define PROXY_PROTO_HTTP "sitegate-http"
 #define PROXY_PROTO_CSMS "sitegate-csms"
@@ -51,6 +53,8 @@ struct charger_conn {
     uint16_t peer_close_code;   /* what the charger closed with, to pass upstream */
     uint64_t serial;            /* tells this socket from the charger's later ones */
     char id[CONFIG_ID_MAX + 1];
+    struct rate_limit rate;     /* limits.charger_frames_per_s */
+    uint64_t last_rx_ms;        /* the last whole frame, for limits.idle_timeout_s */
 };
 
 #define SESSION_MAX_CONNECTORS 16 /* config: chargers[].connectors <= 16 */
@@ -90,6 +94,7 @@ struct session {
     struct lws *up_connecting;        /* set by lws while the handshake runs */
     unsigned up_failures;             /* consecutive, for the backoff */
     uv_timer_t retry;
+    uint64_t up_connect_ms;           /* when it started (limits.handshake_timeout_s) */
     int closing_handles;              /* the timers still closing when it goes */
     struct session *pace_next;        /* waiting for a connect slot (csms_side.c) */
     bool paced;
@@ -106,10 +111,20 @@ static inline bool session_has_down(const struct session *s)
     return s->down || s->site;
 }
 
+/* A client vhost toward the CSMS and the client certificate it presents. */
+struct proxy_client_vhost {
+    const char *cert, *key;    /* the config's; NULL: none */
+    struct lws_vhost *vh;
+};
+
 struct proxy {
     uv_loop_t *loop;
     struct lws_context *ctx;
-    struct lws_vhost *vhost;
+    struct lws_vhost *vhost;       /* ws:// for chargers; NULL with listen.plain off */
+    struct lws_vhost *tls_vhost;   /* wss:// for chargers; NULL without listen.tls */
+    struct proxy_client_vhost *up_vhosts; /* [0]: the default client certificate */
+    size_t n_up_vhosts;
+    struct conn_guard guard;       /* charger sockets: counts and handshake deadlines */
     struct lws_protocols protocols[5];
     const struct config *cfg;
     struct upstream_url url;
@@ -120,6 +135,7 @@ struct proxy {
     size_t n_sessions;
     uv_timer_t sweep;
     struct proxy_stats stats;
+    struct proxy_traffic traffic; /* frames per action, CSMS round trips (proxy_status.c) */
     struct proxy_observer observer;
     struct csms_limits csms_limits;
     struct store *store;       /* durable state; NULL: no offline answering */
@@ -150,6 +166,28 @@ void proxy__session_release(struct session *s);
  * it still has a backlog to replay (even with its charger gone). */
 bool proxy__wants_upstream(const struct session *s);
 
+/* The vhosts (vhosts.c): the listeners and the CSMS client vhosts; the
+ * client vhost of a charger's upstream socket; freeing their table. */
+int proxy__vhosts_create(struct proxy *p);
+struct lws_vhost *proxy__upstream_vhost(const struct proxy *p, const struct config_charger *cfg);
+void proxy__vhosts_free(struct proxy *p);
+
+/* The limits on chargers' sockets (charger_limits.c). */
+/* A TCP connection was accepted: 0 to keep it, -1 to close it (too many). */
+int charger_limits_admit(struct proxy *p, struct lws *wsi);
+/* The socket is a WebSocket now (its handshake deadline is over). */
+void charger_limits_established(struct proxy *p, struct lws *wsi, struct charger_conn *c);
+/* lws frees the socket: it no longer counts. */
+void charger_limits_release(struct lws *wsi);
+/* Drops the socket's pointer to its record (the guard is being freed). */
+void charger_limits_forget(void *wsi);
+/* A whole frame from the charger: true to relay it, false when it was over
+ * limits.charger_frames_per_s (answered, or the socket closed). */
+bool charger_limits_frame(struct session *s, struct charger_conn *c, const char *msg, size_t len);
+/* Closes handshakes past limits.handshake_timeout_s and chargers silent for
+ * limits.idle_timeout_s (every sweep). */
+void charger_limits_sweep(struct proxy *p, uint64_t now_ms);
+
 /* The lws protocol callbacks (charger_side.c, csms_side.c). */
 int charger_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
                           void *user, void *in, size_t len);
@@ -159,6 +197,8 @@ int csms_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
 /* The upstream socket (csms_side.c). */
 void csms_side_connect(struct session *s);
 void csms_side_close(struct session *s, uint16_t code);
+/* Ends an upstream handshake past limits.handshake_timeout_s (every sweep). */
+void csms_side_sweep(struct session *s, uint64_t now_ms);
 /* Hangs the upstream socket up at once (a dead link needs no close handshake). */
 void csms_side_drop(struct session *s);
 /* Takes a session out of the connect queue (it is going away). */
@@ -189,6 +229,10 @@ void relay_from_csms(struct session *s, const char *msg, size_t len);
  * or toward the charger (its socket; for the site session, the charger whose
  * CALL the frame answers). -ENOTCONN when nobody is there. */
 int session_send(struct session *s, enum session_side to, const char *frame, size_t len);
+/* Counts a frame relayed (proxy_status.c): a CALL (call NULL), or the answer
+ * to call, whose round trip is measured when it came from the CSMS. */
+void proxy__count_frame(struct proxy *p, enum proxy_dir from, const struct frame *f,
+                        const struct pending_call *call, uint64_t now_ms);
 /* Answers a CALL on that side with a CALLERROR. */
 void relay_send_error(struct session *s, enum session_side to, const char *id,
                       const char *code, const char *description);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo site, all on 127.0.0.1: a simulated CSMS, the gateway on the example
-# config, and two simulated chargers (CP01 on OCPP 1.6J, CP02 on OCPP 2.0.1)
-# running charging sessions in a loop through the gateway.
+# config, a simulated grid meter with a changing building load, and two
+# simulated chargers (CP01 on OCPP 1.6J, CP02 on OCPP 2.0.1) running charging
+# sessions in a loop through the gateway; the dashboard shows it all at
+# http://127.0.0.1:8080/.
 #
 #   tests/demo.sh [--duration SECONDS]     (Ctrl-C stops it; so does the duration)
 #
@@ -12,7 +14,7 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 python=/usr/bin/python3
 duration=0
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="${2:?--duration needs seconds}"; shift 2 ;;
@@ -25,7 +27,8 @@ done
 csms_port=9100
 gw_port=9000
 meter_port=5020          # the example config's grid meter
-for port in $csms_port $gw_port $meter_port; do
+status_port=8080         # the example config's status listener: the dashboard
+for port in $csms_port $gw_port $meter_port $status_port; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "demo: something already listens on 127.0.0.1:$port; stop it first" >&2
     exit 1
@@ -109,6 +112,9 @@ to the CSMS and relays every frame unchanged both ways: "CP01 ->" is a frame the
 charger sent, "CP01 <-" one the CSMS received from the gateway for CP01.
 The gateway keeps the site under its 200 kW cap with its own charging profiles
 ("SetChargingProfile" from "sg-" ids; "limits sent after a meter reading").
+  dashboard          http://127.0.0.1:$status_port/   (the whole site, live: grid import vs
+                     cap vs EV load over the last hour, a bar per connector, WAN, meter and
+                     demand-response state; JSON at /api/status, Prometheus at /metrics)
 Config: $cfg
 EOF
 echo
@@ -125,6 +131,8 @@ wait_port "$meter_port" "the simulated meter" "${pids[-1]}"
 gw_pid=$!
 pids+=("$gw_pid")
 wait_port "$gw_port" "sitegate" "$gw_pid"
+wait_port "$status_port" "the status listener" "$gw_pid"
+echo "demo: open the dashboard at http://127.0.0.1:$status_port/"
 
 "$python" -u "$root/tests/sim/charger.py" --url "ws://127.0.0.1:$gw_port/ocpp" --id CP01 \
   --ocpp 1.6 --sessions 0 --interval 0.5 --pause 3 "${validate[@]}" &

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything sitegate needs to build and test on Debian 12, then the
-# test-only npm dependency (the official OCPP JSON schemas, via ocpp-rpc).
+# test-only npm dependencies (the official OCPP JSON schemas, via ocpp-rpc;
+# playwright-core, which drives Debian's chromium for the dashboard test).
 # Idempotent: packages already installed are not touched, so re-runs are fast.
 #
 #   tests/setup.sh            (as root, or a user with sudo)
@@ -12,9 +13,12 @@ packages=(
   build-essential cmake pkg-config
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libmodbus-dev libpaho-mqtt-dev
   libcjson-dev libsqlite3-dev libssl-dev
-  mosquitto mosquitto-clients
+  mosquitto mosquitto-clients openssl
   python3-pytest python3-websockets python3-pymodbus python3-paho-mqtt python3-jsonschema
+  python3-cryptography binutils
   clang libclang-rt-14-dev socat
+  python3-prometheus-client chromium   # the metrics parser; the dashboard's browser
+  debootstrap curl                     # tests/package/test_deb.sh (opt-in)
 )
 # Node.js may come from elsewhere (NodeSource ships npm inside its nodejs
 # package, which conflicts with Debian's npm): only ask apt for what is missing.
@@ -48,6 +52,7 @@ schemas="$root/tests/node_modules/ocpp-rpc/lib/schemas"
 stamp="$root/tests/node_modules/.package-lock.json"
 up_to_date() {
   [ -f "$schemas/ocpp1_6.json" ] && [ -f "$schemas/ocpp2_0_1.json" ] && [ -f "$stamp" ] || return 1
+  [ -f "$root/tests/node_modules/playwright-core/package.json" ] || return 1
   for f in "$root/tests/package.json" "$root/tests/package-lock.json"; do
     [ -f "$f" ] && [ "$f" -nt "$stamp" ] && return 1
   done
@@ -56,7 +61,7 @@ up_to_date() {
 if up_to_date; then
   echo "setup: OCPP JSON schemas already installed"
 else
-  echo "setup: npm install --prefix tests (OCPP JSON schemas)"
+  echo "setup: npm install --prefix tests (OCPP JSON schemas, playwright-core)"
   npm install --prefix "$root/tests" --no-audit --no-fund
 fi
 test -f "$schemas/ocpp1_6.json" && test -f "$schemas/ocpp2_0_1.json" || {

@@ -29,6 +29,7 @@ SOURCE_DIR = os.path.abspath(os.environ.get("SITEGATE_SOURCE_DIR") or os.path.jo
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "sim"))
 
 import ocpp_sim  # noqa: E402
+from modbus_meter import SimMeter  # noqa: E402
 
 HOST = "127.0.0.1"
 TIMEOUT = 10.0              # default deadline of every wait
@@ -454,3 +455,20 @@ def charger(sims, gateway):
         gw = gw or gateway.latest
         return sims.charger(gw.url, charger_id, version, connect=connect, **kwargs)
     return make
+
+
+@pytest.fixture
+def meter():
+    """A simulated grid meter (Modbus TCP, Eastron SDM630 map) on a port of its own."""
+    m = SimMeter(port=0, name="grid")
+    m.start()
+    yield m
+    m.close()
+
+
+def grid_meter(m, **extra):
+    """The meters[] entry that polls the simulated grid meter m."""
+    entry = {"name": "grid", "role": "grid", "template": "eastron_sdm630",
+             "tcp": {"host": HOST, "port": m.port}, "poll_ms": 200, "timeout_ms": 300}
+    entry.update(extra)
+    return entry

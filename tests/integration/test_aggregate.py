@@ -22,11 +22,9 @@ import random
 import re
 import subprocess
 
-import pytest
 
 import ocpp_sim
-from conftest import assert_stays, deep_merge, sitegate_bin, wait_until
-from modbus_meter import SimMeter
+from conftest import assert_stays, deep_merge, grid_meter, sitegate_bin, wait_until
 from test_balancer_profiles import gateway_limit, near, start_charging
 
 SITE = "TEST-SITE"                     # site.id of conftest.make_config
@@ -454,19 +452,9 @@ def test_site_charge_point_max_profile_and_site_cap_lower_everyone(csms, gateway
     ocpp_sim.assert_no_violations(csms, *cps)
 
 
-@pytest.fixture
-def meter():
-    m = SimMeter(port=0, name="grid")
-    m.start()
-    yield m
-    m.close()
-
-
 def test_site_meter_arrives_on_connector_0(csms, gateway, charger, meter):
     meter.set(current_a=(10.0, 12.0, 8.0), energy_kwh=1234.5)
-    grid = {"name": "grid", "role": "grid", "template": "eastron_sdm630",
-            "tcp": {"host": "127.0.0.1", "port": meter.port}, "poll_ms": 200, "timeout_ms": 300}
-    gw = site_gateway(gateway, meters=[grid], aggregate={"meter_interval_s": 1})
+    gw = site_gateway(gateway, meters=[grid_meter(meter)], aggregate={"meter_interval_s": 1})
     wait_site_up(csms, gw)
 
     def site_meter_values(after=0):

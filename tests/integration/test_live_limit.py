@@ -4,31 +4,15 @@ the site on its fail-safe budget, a hot transformer is derated, profiles are
 leased over a safe default, and a charger that ignores its limit is counted at
 what it draws."""
 
-import pytest
 
 import ocpp_sim
-from conftest import wait_until
+from conftest import grid_meter, wait_until
 from modbus_meter import TRANSFORMER_REGISTERS, SimMeter
 from test_balancer_profiles import gateway_limit, near, start_charging
 
 V = 230.0
 CAP_KW = 44.16           # 64 A per phase
 FAST = {"increase_interval_s": 1, "deadband_a": 0.5}
-
-
-@pytest.fixture
-def meter():
-    m = SimMeter(port=0, name="grid")
-    m.start()
-    yield m
-    m.close()
-
-
-def grid_meter(m, **extra):
-    entry = {"name": "grid", "role": "grid", "template": "eastron_sdm630",
-             "tcp": {"host": "127.0.0.1", "port": m.port}, "poll_ms": 200, "timeout_ms": 300}
-    entry.update(extra)
-    return entry
 
 
 def building(m, amps):

@@ -92,7 +92,7 @@ class SimCharger(Peer):
     def __init__(self, url, charger_id, version="1.6", password=None, subprotocols=None,
                  extra_headers=None, full_url=None, name=None, validate=True, on_frame=None,
                  open_timeout=10.0, close_timeout=2.0, ping_interval=None, id_tag="SIMTAG0001",
-                 vendor="SimVendor", model=None, connectors=1):
+                 vendor="SimVendor", model=None, connectors=1, ssl=None, local_addr=None):
         super().__init__(name or charger_id, validate=validate, on_frame=on_frame,
                          close_timeout=close_timeout)
         self.charger_id = charger_id
@@ -103,6 +103,8 @@ class SimCharger(Peer):
                         else [ocpp_schema.SUBPROTOCOL[self.version]])
         self.extra_headers = list(extra_headers or [])
         self.open_timeout = open_timeout
+        self.ssl = ssl                       # an ssl.SSLContext for a wss:// url
+        self.local_addr = local_addr         # (host, port) to connect from
         self.ping_interval = ping_interval
         self.id_tag = id_tag
         self.vendor = vendor
@@ -133,7 +135,9 @@ class SimCharger(Peer):
             ws = await websockets.connect(
                 self.url, subprotocols=self.offered or None, extra_headers=headers,
                 open_timeout=timeout or self.open_timeout, compression=None, max_size=None,
-                ping_interval=self.ping_interval, close_timeout=self.close_timeout)
+                ping_interval=self.ping_interval, close_timeout=self.close_timeout,
+                **({"ssl": self.ssl} if self.ssl else {}),
+                **({"local_addr": self.local_addr} if self.local_addr else {}))
         except Exception as e:
             self._event(ConnEvent("refused", self.charger_id, time.monotonic(),
                                   offered=tuple(self.offered), path=self.url,

@@ -53,7 +53,7 @@ class SimCsms(Peer):
 
     def __init__(self, host="127.0.0.1", port=0, prefix="/ocpp", passwords=None,
                  versions=ocpp_schema.VERSIONS, heartbeat_interval=300, name="csms",
-                 validate=True, on_frame=None, close_timeout=2.0, ping_interval=None):
+                 validate=True, on_frame=None, close_timeout=2.0, ping_interval=None, ssl=None):
         super().__init__(name, validate=validate, on_frame=on_frame, close_timeout=close_timeout)
         self.host = host
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
@@ -63,6 +63,7 @@ class SimCsms(Peer):
                              for v in versions]
         self.heartbeat_interval = heartbeat_interval
         self.ping_interval = ping_interval
+        self.ssl = ssl                            # an ssl.SSLContext: wss:// instead of ws://
         self.connections = collections.defaultdict(list)  # charger id -> [OcppConnection]
         self._transaction_ids = itertools.count(1)
         self._server = None
@@ -82,7 +83,7 @@ class SimCsms(Peer):
     @property
     def url(self):
         """The base URL a gateway's upstream.url points at (without the charger id)."""
-        return f"ws://{self.host}:{self.port}{self.prefix}"
+        return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}{self.prefix}"
 
     @property
     def running(self):
@@ -98,7 +99,7 @@ class SimCsms(Peer):
         self._server = await websockets.serve(
             self._handle, sock=sock, subprotocols=self.subprotocols,
             process_request=self._process_request, compression=None, max_size=None,
-            ping_interval=self.ping_interval, close_timeout=self.close_timeout)
+            ping_interval=self.ping_interval, close_timeout=self.close_timeout, ssl=self.ssl)
         return self
 
     async def stop(self, abrupt=False):
@@ -176,8 +177,18 @@ class SimCsms(Peer):
         self.connections[cid].append(conn)
         headers = ws.request_headers
         self._event(ConnEvent("connect", cid, time.monotonic(), conn.conn_no, ws.subprotocol,
-                              offered_subprotocols(headers), headers.get("Authorization"), path))
+                              offered_subprotocols(headers), headers.get("Authorization"), path,
+                              peer_cn=self._peer_cn(ws)))
         await conn.run()
+
+    @staticmethod
+    def _peer_cn(ws):
+        cert = ws.transport.get_extra_info("peercert") if ws.transport else None
+        for rdn in (cert or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return value
+        return None
 
     def _on_conn_closed(self, conn):
         self._event(ConnEvent("disconnect", conn.charger_id, time.monotonic(), conn.conn_no,

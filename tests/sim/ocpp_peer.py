@@ -130,6 +130,7 @@ class ConnEvent:
     reason: str = ""
     close_code: Optional[int] = None
     close_reason: str = ""
+    peer_cn: Optional[str] = None    # TLS: the subject CN of the peer's client certificate
 
 
 class CallTimeout(TimeoutError):
