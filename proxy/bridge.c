@@ -460,6 +460,9 @@ static int bridge__evse(const cJSON *in, const struct bridge_ctx *ctx, cJSON **o
     static const char *const paths[][2] = {
         { NULL, "evseId" }, { "evse", "id" }, { "chargingProfileCriteria", "evseId" }, { "schedule", "evseId" },
     };
+    *out = NULL;
+    if (!cJSON_IsObject(in))
+        return -EINVAL;
     *out = cJSON_Duplicate(in, 1);
     if (!*out)
         return -ENOMEM;
