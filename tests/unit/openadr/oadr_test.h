@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_with.h"
 #include "oadr_event.h"
 #include "oadr_time.h"
 
@@ -44,56 +45,6 @@ static const struct oadr_parse_cfg test_cfg = {
     .max_bytes = 65536,
     .max_future_us = 168 * HOUR,
 };
-
-static inline cJSON *test__at(cJSON *node, const char *tok, bool create)
-{
-    char name[256];
-    const char *br = strchr(tok, '[');
-    size_t n = br ? (size_t)(br - tok) : strlen(tok);
-    snprintf(name, sizeof(name), "%.*s", (int)n, tok);
-    cJSON *child = cJSON_GetObjectItemCaseSensitive(node, name);
-    if (!child && create)
-        child = cJSON_AddObjectToObject(node, name);
-    if (child && br)
-        child = cJSON_GetArrayItem(child, atoi(br + 1));
-    return child;
-}
-
-/* base with the value at path ("object.intervals[0].id") set to raw JSON
- * text, or removed if raw is NULL; malloc'd. */
-static inline char *with(const char *base, const char *path, const char *raw)
-{
-    cJSON *root = cJSON_Parse(base);
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", path);
-    cJSON *node = root;
-    char *tok = buf, *dot;
-    while ((dot = strchr(tok, '.'))) {
-        *dot = '\0';
-        node = test__at(node, tok, true);
-        tok = dot + 1;
-    }
-    char name[256];
-    const char *br = strchr(tok, '[');
-    snprintf(name, sizeof(name), "%.*s", br ? (int)(br - tok) : (int)strlen(tok), tok);
-    cJSON *v = raw ? cJSON_CreateRaw(raw) : NULL;
-    if (br) {
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, name);
-        if (v)
-            cJSON_ReplaceItemInArray(arr, atoi(br + 1), v);
-        else
-            cJSON_DeleteItemFromArray(arr, atoi(br + 1));
-    } else if (!v) {
-        cJSON_DeleteItemFromObjectCaseSensitive(node, name);
-    } else if (cJSON_GetObjectItemCaseSensitive(node, name)) {
-        cJSON_ReplaceItemInObjectCaseSensitive(node, name, v);
-    } else {
-        cJSON_AddItemToObject(node, name, v);
-    }
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return out;
-}
 
 /* Parses text with the test site's settings at now. */
 static inline enum oadr_verdict parse_at(const char *text, int64_t now,
