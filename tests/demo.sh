@@ -45,10 +45,20 @@ bin="$root/build/gateway/sitegate"
 # --- config: the example, with its state in a temporary directory --------------
 tmp="$(mktemp -d -t sitegate-demo.XXXXXX)"
 cfg="$tmp/sitegate.json"
-"$python" - "$root/config/sitegate.example.json" "$cfg" "$tmp/state" <<'EOF'
+# Demand response: the example's broker (mqtt://127.0.0.1:1883) is a local
+# Mosquitto; the demo starts one when none runs there, or leaves DR off.
+mqtt_port=1883
+dr=on
+if ! (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null && ! command -v mosquitto >/dev/null; then
+  echo "demo: no MQTT broker on 127.0.0.1:$mqtt_port and no mosquitto to start: demand response off"
+  dr=off
+fi
+"$python" - "$root/config/sitegate.example.json" "$cfg" "$tmp/state" "$dr" <<'EOF'
 import json, os, sys
-src, dst, state = sys.argv[1:]
+src, dst, state, dr = sys.argv[1:]
 cfg = json.load(open(src))
+if dr == "off":
+    del cfg["openadr"]
 os.makedirs(state, exist_ok=True)
 cfg["state_dir"] = state
 cfg["log_level"] = "debug"          # one line per relayed message
@@ -118,6 +128,12 @@ The gateway keeps the site under its 200 kW cap with its own charging profiles
 Config: $cfg
 EOF
 echo
+
+if [ "$dr" = on ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
+  mosquitto -p "$mqtt_port" > >(sed -u 's/^/mqtt   | /') 2>&1 &
+  pids+=($!)
+  wait_port "$mqtt_port" "the MQTT broker" "${pids[-1]}"
+fi
 
 "$python" -u "$root/tests/sim/csms.py" --port "$csms_port" "${validate[@]}" &
 pids+=($!)
