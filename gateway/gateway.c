@@ -68,6 +68,22 @@ static void gateway__raise_nofile(void)
                  (unsigned long long)was, (unsigned long long)want);
 }
 
+/* Sockets beyond the chargers' own: listeners, the store, status clients,
+ * meters, the MQTT broker. */
+#define GATEWAY__SPARE_FILES 64
+
+/* Says so when even the raised limit cannot hold two sockets per configured
+ * charger: the chargers past it would be refused at accept. */
+static void gateway__check_nofile(size_t n_chargers)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)n_chargers * 2 + GATEWAY__SPARE_FILES;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need)
+        log_warn("gateway", "open-files limit too low for the configured chargers limit=%llu "
+                 "chargers=%zu need=%llu (raise LimitNOFILE or ulimit -n)",
+                 (unsigned long long)rl.rlim_cur, n_chargers, (unsigned long long)need);
+}
+
 static struct lws_context *gateway__lws_create(uv_loop_t *loop)
 {
     void *foreign_loops[1] = { loop };
@@ -164,6 +180,7 @@ int gateway_run(struct config *cfg, const char *path, char *text, size_t len)
 
     /* lws sizes its socket table from the limit in force when it starts. */
     gateway__raise_nofile();
+    gateway__check_nofile(cfg->n_chargers);
     lws_set_log_level(log_enabled(LOG_LVL_DEBUG) ? (LLL_ERR | LLL_WARN) : LLL_ERR,
                       gateway__lws_log);
     signal(SIGPIPE, SIG_IGN);

@@ -10,9 +10,10 @@
  * (proxy/frame.c) and no allocation; a frame arriving in pieces is put
  * together in a per-connection buffer of at most 64 KiB, and answers wait
  * for a choked socket in one of at most 1 MiB (beyond, the charger is hung
- * up on).
+ * up on): bench_wsq.c.
  *
  *   fast_csms [--port N] [--expect N] [--timeout S] [--order-field NAME]
+ *             [--call-rate R]
  *
  *   --port N          listen on 127.0.0.1:N; 0 (default) picks a free port.
  *                     Either way the first stdout line is "port=<N>".
@@ -27,6 +28,14 @@
  *                     each that is counts as out of order. CALLs without F are
  *                     not checked. RFC 3339 UTC timestamps in one format
  *                     compare correctly as strings.
+ *   --call-rate R     the CSMS's own CALLs too: R per second in all, to the
+ *                     chargers that have booted in turn, one in flight per
+ *                     charger, each round trip timed (fast_csms_calls.c).
+ *
+ * SIGUSR1 prints a one-line JSON snapshot ({"event":"snapshot", CALLs,
+ * connections and BootNotifications so far, cpu_s, csms_calls with the round
+ * trips since the last snapshot}) and starts the round-trip statistics
+ * afresh: a benchmark brackets its measuring window with two.
  *
  * On exit (also on SIGINT/SIGTERM, then with status 0; answers still
  * waiting get up to 2 s to be written first) the last stdout line is a JSON
@@ -35,10 +44,12 @@
  * (the longest wait between two CALLs: a stall somewhere), cpu_s (this
  * process's user + system time: is the CSMS the bottleneck?), connections,
  * actions {name: CALLs}, identities {charge point id: CALLs}, order_field,
- * out_of_order, bad_frames. Exit 2: bad arguments or cannot listen.
+ * out_of_order, bad_frames, csms_calls. Exit 2: bad arguments or cannot
+ * listen.
  *
- * The sockets, the answer queues and the process are here; what each CALL
- * gets and the summary's numbers are in fast_csms_ocpp.c.
+ * The sockets and the process are here; what each CALL gets and the
+ * summary's numbers are in fast_csms_ocpp.c, the CSMS's own CALLs in
+ * fast_csms_calls.c.
  *
  * A benchmark tool, not a test: it checks no schema and keeps no history.
  */
@@ -55,31 +66,29 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
-#define FC_FRAME_MAX 65536          /* largest frame accepted (as the gateway's default) */
+#include "bench_wsq.h"
+
 #define FC_RX_CHUNK 4096            /* what lws hands over per receive callback */
-#define FC_OUT_MIN 4096             /* first size of a choked socket's queue */
-#define FC_OUT_MAX (1024 * 1024)    /* answers waiting for a choked socket, at most */
 #define FC_DRAIN_MS 2000            /* at exit, most time for answers still waiting */
 
 /* What lws keeps per socket (zeroed, also for a refused handshake). */
 struct fc_conn {
     bool open;
+    struct lws *wsi;
     size_t ident;                /* fcsms_identity() */
     enum ocpp_version version;
-    char *rx;                    /* a frame arriving in pieces (FC_FRAME_MAX) */
-    size_t rx_len;
-    unsigned char *out;          /* queued answers: [uint16 length][bytes] ... */
-    size_t out_head, out_tail, out_cap;
-    bool busy;                   /* answers wait (in out, or lws's partial write) */
+    struct bwsq q;               /* reassembly and answers waiting (q.busy) */
+    long call_slot;              /* fcsms_calls_add() + 1; 0: gets no CSMS CALLs */
 };
 
 static struct {
     uv_loop_t loop;
     struct lws_context *ctx;
     uv_timer_t deadline, stopper;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sigusr1;
     uint64_t expect;
     double timeout_s;
+    double call_rate;
     uint64_t connections;
     size_t busy;                   /* connections with answers waiting */
     uint64_t drain_until;          /* uv_now() limit of the drain at exit */
@@ -87,10 +96,17 @@ static struct {
     int exit_code;
 } fc;
 
-/* Direct writes need LWS_PRE bytes of room in front. */
-static unsigned char fc_scratch[LWS_PRE + FCSMS_ANSWER_MAX];
-
 /* ---- stopping ---- */
+
+static void fc__close_handles(void)
+{
+    fcsms_calls_stop();
+    uv_close((uv_handle_t *)&fc.deadline, NULL);
+    uv_close((uv_handle_t *)&fc.stopper, NULL);
+    uv_close((uv_handle_t *)&fc.sigint, NULL);
+    uv_close((uv_handle_t *)&fc.sigterm, NULL);
+    uv_close((uv_handle_t *)&fc.sigusr1, NULL);
+}
 
 /* Once the answers still waiting are written (FC_DRAIN_MS at most), the
  * foreign-loop teardown (PLATFORM.md): destroy once here, close our handles,
@@ -106,10 +122,7 @@ static void fc__stop_now(uv_timer_t *t)
         fprintf(stderr, "fast_csms: answers still waiting on %zu sockets at exit\n", fc.busy);
     fcsms_print_summary(fc.expect, fc.reached, fc.connections);
     lws_context_destroy(fc.ctx);
-    uv_close((uv_handle_t *)&fc.deadline, NULL);
-    uv_close((uv_handle_t *)&fc.stopper, NULL);
-    uv_close((uv_handle_t *)&fc.sigint, NULL);
-    uv_close((uv_handle_t *)&fc.sigterm, NULL);
+    fc__close_handles();
 }
 
 static void fc__stop(int exit_code)
@@ -134,105 +147,59 @@ static void fc__on_deadline(uv_timer_t *t)
 static void fc__on_signal(uv_signal_t *h, int signum)
 {
     (void)h;
-    (void)signum;
-    fc__stop(0);
+    if (signum == SIGUSR1)
+        fcsms_print_snapshot(fc.connections);
+    else
+        fc__stop(0);
 }
 
 /* ---- sending ---- */
 
-static int fc__write(struct lws *wsi, const unsigned char *msg, size_t len)
+/* Counts the sockets with something waiting, as one starts or stops. */
+static void fc__count_busy(bool was, bool now)
 {
-    memcpy(fc_scratch + LWS_PRE, msg, len);
-    if (lws_write(wsi, fc_scratch + LWS_PRE, len, LWS_WRITE_TEXT) >= (int)len)
-        return 0;
-    fprintf(stderr, "fast_csms: a write failed, closing the socket\n");
-    return -1;
-}
-
-/* Room for n more queued bytes: the sent part moves out, then the buffer
- * grows (doubling, up to FC_OUT_MAX). */
-static int fc__out_room(struct fc_conn *c, size_t n)
-{
-    if (c->out_tail + n <= c->out_cap)
-        return 0;
-    if (c->out_head) {
-        memmove(c->out, c->out + c->out_head, c->out_tail - c->out_head);
-        c->out_tail -= c->out_head;
-        c->out_head = 0;
-    }
-    size_t cap = c->out_cap ? c->out_cap : FC_OUT_MIN;
-    while (cap < c->out_tail + n && cap < FC_OUT_MAX)
-        cap *= 2;
-    if (c->out_tail + n > cap)
-        return -1;
-    if (cap != c->out_cap) {
-        unsigned char *grown = realloc(c->out, cap);
-        if (!grown)
-            return -1;
-        c->out = grown;
-        c->out_cap = cap;
-    }
-    return 0;
-}
-
-/* Whether answers wait on this socket (in our queue, or the rest of a write
- * lws kept), counted so that the exit can wait for them; then a writeable
- * callback is due. */
-static void fc__busy(struct lws *wsi, struct fc_conn *c)
-{
-    bool busy = c->out_head < c->out_tail || lws_partial_buffered(wsi);
-    if (busy && !c->busy)
+    if (now && !was)
         fc.busy++;
-    else if (!busy && c->busy)
+    else if (was && !now)
         fc.busy--;
-    c->busy = busy;
-    if (busy)
-        lws_callback_on_writable(wsi);
 }
 
-/* Sends at once when nothing waits, else queues. A charger that does not read
- * its answers is hung up on once FC_OUT_MAX are waiting (lws 4.1's rx flow
- * control on libuv can leave what it buffered undelivered, so reading is
- * never paused). -1: close the socket. */
-static int fc__send(struct lws *wsi, struct fc_conn *c, const char *msg, size_t len)
+/* Sends at once when nothing waits, else queues (bench_wsq.c); keeps count of
+ * the sockets with something waiting, for the drain at exit. -1: close the
+ * socket. */
+static int fc__send(struct fc_conn *c, const char *msg, size_t len)
 {
-    if (c->out_head == c->out_tail && !lws_send_pipe_choked(wsi)) {
-        if (fc__write(wsi, (const unsigned char *)msg, len) < 0)
-            return -1;
-        fc__busy(wsi, c);
+    bool was = c->q.busy;
+    int rc = bwsq_send(&c->q, c->wsi, msg, len);
+    if (rc < 0)
+        fprintf(stderr, "fast_csms: cannot send charger=%s (a write failed, or over %d bytes "
+                "waiting), closing\n", fcsms_identity_name(c->ident), BWSQ_OUT_MAX);
+    fc__count_busy(was, c->q.busy);
+    return rc;
+}
+
+static int fc__on_writeable(struct fc_conn *c)
+{
+    bool was = c->q.busy;
+    int rc = bwsq_writeable(&c->q, c->wsi);
+    fc__count_busy(was, c->q.busy);
+    return rc;
+}
+
+/* fcsms_calls' way to send on a connection. */
+static int fc__send_call(void *conn, const char *msg, size_t len)
+{
+    struct fc_conn *c = conn;
+    if (fc__send(c, msg, len) == 0)
         return 0;
-    }
-    if (fc__out_room(c, 2 + len) < 0) {
-        fprintf(stderr, "fast_csms: over %d bytes of answers waiting charger=%s, closing\n",
-                FC_OUT_MAX, fcsms_identity_name(c->ident));
-        return -1;
-    }
-    c->out[c->out_tail] = (unsigned char)(len >> 8);
-    c->out[c->out_tail + 1] = (unsigned char)(len & 0xff);
-    memcpy(c->out + c->out_tail + 2, msg, len);
-    c->out_tail += 2 + len;
-    fc__busy(wsi, c);
-    return 0;
-}
-
-static int fc__on_writeable(struct lws *wsi, struct fc_conn *c)
-{
-    while (c->out_head < c->out_tail && !lws_send_pipe_choked(wsi)) {
-        size_t len = (size_t)c->out[c->out_head] << 8 | c->out[c->out_head + 1];
-        if (fc__write(wsi, c->out + c->out_head + 2, len) < 0)
-            return -1;
-        c->out_head += 2 + len;
-    }
-    if (c->out_head == c->out_tail)
-        c->out_head = c->out_tail = 0;
-    fc__busy(wsi, c);
-    return 0;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
+    return -1;
 }
 
 /* ---- receiving ---- */
 
 /* One whole message from a charger. -1: close the socket. */
-static int fc__message(struct lws *wsi, struct fc_conn *c, const char *msg, size_t len)
+static int fc__message(struct fc_conn *c, const char *msg, size_t len)
 {
     struct frame f;
     char answer[FCSMS_ANSWER_MAX];
@@ -245,13 +212,21 @@ static int fc__message(struct lws *wsi, struct fc_conn *c, const char *msg, size
             return 0;
         n = frame_write_error(answer, sizeof(answer), id, frame_fault_code(fault, &f, c->version),
                               frame_fault_str(fault));
-        return n > 0 ? fc__send(wsi, c, answer, (size_t)n) : 0;
+        return n > 0 ? fc__send(c, answer, (size_t)n) : 0;
     }
-    if (f.type != FRAME_CALL)
-        return 0; /* this CSMS sends no CALLs: nothing to match */
+    if (f.type != FRAME_CALL) {
+        if (c->call_slot)
+            fcsms_calls_answer((size_t)c->call_slot - 1, &f);
+        return 0;
+    }
     n = fcsms_answer(c->ident, c->version, &f, answer, sizeof(answer));
-    if (n < 0 || fc__send(wsi, c, answer, (size_t)n) < 0)
+    if (n < 0 || fc__send(c, answer, (size_t)n) < 0)
         return -1;
+    /* Booted: from now on it gets the CSMS's own CALLs too. */
+    if (fc.call_rate > 0 && !c->call_slot && strcmp(f.action, "BootNotification") == 0) {
+        long slot = fcsms_calls_add(c, c->version);
+        c->call_slot = slot >= 0 ? slot + 1 : 0;
+    }
     if (fc.expect && fcsms_count() == fc.expect) {
         fc.reached = true;
         fc__stop(0);
@@ -261,28 +236,15 @@ static int fc__message(struct lws *wsi, struct fc_conn *c, const char *msg, size
 
 /* A piece of a message: whole ones are handled in place, pieces are put
  * together first. */
-static int fc__receive(struct lws *wsi, struct fc_conn *c, const char *in, size_t len)
+static int fc__receive(struct fc_conn *c, const char *in, size_t len)
 {
-    bool final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-    if (final && c->rx_len == 0 && lws_is_first_fragment(wsi))
-        return fc__message(wsi, c, in, len);
-    if (c->rx_len + len > FC_FRAME_MAX) {
-        fprintf(stderr, "fast_csms: frame over %d bytes charger=%s, closing\n", FC_FRAME_MAX,
+    const char *msg;
+    size_t msg_len;
+    int rc = bwsq_receive(&c->q, c->wsi, in, len, &msg, &msg_len);
+    if (rc < 0)
+        fprintf(stderr, "fast_csms: frame over %d bytes charger=%s, closing\n", BWSQ_FRAME_MAX,
                 fcsms_identity_name(c->ident));
-        return -1;
-    }
-    if (!c->rx) {
-        c->rx = malloc(FC_FRAME_MAX);
-        if (!c->rx)
-            return -1;
-    }
-    memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
-    if (!final)
-        return 0;
-    size_t n = c->rx_len;
-    c->rx_len = 0;
-    return fc__message(wsi, c, c->rx, n);
+    return rc == 1 ? fc__message(c, msg, msg_len) : rc;
 }
 
 /* The charge point id: the last segment of the request path. */
@@ -303,6 +265,7 @@ static int fc__bind(struct lws *wsi, struct fc_conn *c)
     if (i < 0)
         return -1;
     c->ident = (size_t)i;
+    c->wsi = wsi;
     ocpp_version_from_subprotocol(lws_get_protocol(wsi)->name, &c->version);
     c->open = true;
     fc.connections++;
@@ -317,15 +280,16 @@ static int fc__callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return fc__bind(wsi, c);
     case LWS_CALLBACK_RECEIVE:
-        return c->open && !fc.stopping ? fc__receive(wsi, c, in, len) : 0;
+        return c->open && !fc.stopping ? fc__receive(c, in, len) : 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return c->open ? fc__on_writeable(wsi, c) : 0;
+        return c->open ? fc__on_writeable(c) : 0;
     case LWS_CALLBACK_CLOSED:
         if (c) {
-            if (c->busy)
+            if (c->q.busy)
                 fc.busy--;
-            free(c->rx);
-            free(c->out);
+            if (c->call_slot)
+                fcsms_calls_remove((size_t)c->call_slot - 1);
+            bwsq_free(&c->q);
             memset(c, 0, sizeof(*c));
         }
         return 0;
@@ -337,8 +301,8 @@ static int fc__callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 static struct lws_protocols fc_protocols[] = {
     /* First: a WebSocket request without a subprotocol lands here (refused). */
     { "fast-csms-http", fc__callback, sizeof(struct fc_conn), 0, 0, NULL, 0 },
-    { "ocpp1.6", fc__callback, sizeof(struct fc_conn), FC_RX_CHUNK, 0, NULL, FC_FRAME_MAX },
-    { "ocpp2.0.1", fc__callback, sizeof(struct fc_conn), FC_RX_CHUNK, 0, NULL, FC_FRAME_MAX },
+    { "ocpp1.6", fc__callback, sizeof(struct fc_conn), FC_RX_CHUNK, 0, NULL, BWSQ_FRAME_MAX },
+    { "ocpp2.0.1", fc__callback, sizeof(struct fc_conn), FC_RX_CHUNK, 0, NULL, BWSQ_FRAME_MAX },
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -373,7 +337,8 @@ static int fc__listen(int port)
 
 static void fc__usage(void)
 {
-    fprintf(stderr, "usage: fast_csms [--port N] [--expect N] [--timeout S] [--order-field NAME]\n");
+    fprintf(stderr, "usage: fast_csms [--port N] [--expect N] [--timeout S] [--order-field NAME]\n"
+                    "                 [--call-rate R]\n");
 }
 
 static int fc__args(int argc, char **argv, int *port)
@@ -383,6 +348,7 @@ static int fc__args(int argc, char **argv, int *port)
         { "expect", required_argument, NULL, 'e' },
         { "timeout", required_argument, NULL, 't' },
         { "order-field", required_argument, NULL, 'o' },
+        { "call-rate", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -413,6 +379,11 @@ static int fc__args(int argc, char **argv, int *port)
             if (fcsms_set_order_field(optarg) < 0)
                 return -1;
             break;
+        case 'r':
+            fc.call_rate = strtod(optarg, &end);
+            if (*end || errno || !(fc.call_rate >= 0) || fc.call_rate > 1e6)
+                return -1;
+            break;
         default:
             return -1;
         }
@@ -437,17 +408,16 @@ int main(int argc, char **argv)
     uv_timer_init(&fc.loop, &fc.stopper);
     uv_signal_init(&fc.loop, &fc.sigint);
     uv_signal_init(&fc.loop, &fc.sigterm);
-    if (fc__listen(port) < 0) {
+    uv_signal_init(&fc.loop, &fc.sigusr1);
+    if (fcsms_calls_init(&fc.loop, fc.call_rate, fc__send_call) < 0 || fc__listen(port) < 0) {
         fc.exit_code = 2;
         if (fc.ctx)
             lws_context_destroy(fc.ctx);
-        uv_close((uv_handle_t *)&fc.deadline, NULL);
-        uv_close((uv_handle_t *)&fc.stopper, NULL);
-        uv_close((uv_handle_t *)&fc.sigint, NULL);
-        uv_close((uv_handle_t *)&fc.sigterm, NULL);
+        fc__close_handles();
     } else {
         uv_signal_start(&fc.sigint, fc__on_signal, SIGINT);
         uv_signal_start(&fc.sigterm, fc__on_signal, SIGTERM);
+        uv_signal_start(&fc.sigusr1, fc__on_signal, SIGUSR1);
         if (fc.timeout_s > 0)
             uv_timer_start(&fc.deadline, fc__on_deadline, (uint64_t)(fc.timeout_s * 1000), 0);
     }

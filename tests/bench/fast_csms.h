@@ -1,6 +1,8 @@
 /* fast_csms's OCPP side (fast_csms_ocpp.c): the answer to each CALL, and what
  * the exit summary tells: CALLs per action and per charge point id, timing,
- * and the order check. The sockets are fast_csms.c's. Loop thread only.
+ * and the order check; and the CSMS's own CALLs to the chargers with their
+ * round trips (fast_csms_calls.c). The sockets are fast_csms.c's. Loop thread
+ * only.
  */
 #ifndef SITEGATE_BENCH_FAST_CSMS_H
 #define SITEGATE_BENCH_FAST_CSMS_H
@@ -8,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <uv.h>
 
 #include "frame.h"
 
@@ -39,6 +44,38 @@ uint64_t fcsms_count(void);
 
 /* The one-line JSON summary, on stdout. */
 void fcsms_print_summary(uint64_t expected, bool reached, uint64_t connections);
+
+/* A one-line JSON snapshot on stdout: CALLs, connections and
+ * BootNotifications so far, CPU time, and the CSMS's own CALLs since the last
+ * snapshot (then counted afresh). */
+void fcsms_print_snapshot(uint64_t connections);
+
+/* ---- the CSMS's own CALLs (fast_csms_calls.c) ---- */
+
+/* Sends one message on a connection; -1 when it cannot (it is being closed). */
+typedef int (*fcsms_send_fn)(void *conn, const char *msg, size_t len);
+
+/* Prepares the CALL timer on loop: rate CALLs per second in all (0: none),
+ * sent with send. -ENOMEM, -EINVAL. */
+int fcsms_calls_init(uv_loop_t *loop, double rate, fcsms_send_fn send);
+
+/* Stops and closes the timer. */
+void fcsms_calls_stop(void);
+
+/* A booted charger's connection takes CALLs from now on: its slot, or
+ * -ENOMEM. */
+long fcsms_calls_add(void *conn, enum ocpp_version version);
+
+/* The connection in slot is closing. */
+void fcsms_calls_remove(size_t slot);
+
+/* A CALLRESULT or CALLERROR on the connection in slot: the answer to its
+ * CALL in flight, timed, or counted as unmatched. */
+void fcsms_calls_answer(size_t slot, const struct frame *f);
+
+/* ,"csms_calls":{sent, answered, errors, unmatched, missed, rtt} for the
+ * summary line; reset: count afresh from now on. */
+void fcsms_calls_print_json(FILE *out, bool reset);
 
 void fcsms_free(void);
 

@@ -292,14 +292,19 @@ uint64_t fcsms_count(void)
 
 /* ---- the summary ---- */
 
+/* This process's user + system time, s; -1 when unknown. */
+static double fcsms__cpu_s(void)
+{
+    uv_rusage_t ru;
+    return uv_getrusage(&ru) == 0 ? (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                                        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
+                                  : -1.0;
+}
+
 void fcsms_print_summary(uint64_t expected, bool reached, uint64_t connections)
 {
     double elapsed = fcsms.count > 1 ? (double)(fcsms.last_hr - fcsms.first_hr) / 1e9 : 0.0;
-    uv_rusage_t ru;
-    double cpu = uv_getrusage(&ru) == 0
-                     ? (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
-                     : -1.0;
+    double cpu = fcsms__cpu_s();
     printf("{\"count\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"reached\":%s,\"first_ms\":%" PRId64
            ",\"last_ms\":%" PRId64 ",\"elapsed_s\":%.3f,\"rate_per_s\":%.1f,\"max_gap_ms\":%.3f"
            ",\"cpu_s\":%.3f,\"connections\":%" PRIu64 ",\"actions\":{",
@@ -317,8 +322,20 @@ void fcsms_print_summary(uint64_t expected, bool reached, uint64_t connections)
     printf("},\"identities\":{");
     for (size_t i = 0; i < fcsms.n_ids; i++)
         printf("%s\"%s\":%" PRIu64, i ? "," : "", fcsms.ids[i].id, fcsms.ids[i].calls);
-    printf("},\"order_field\":\"%s\",\"out_of_order\":%" PRIu64 ",\"bad_frames\":%" PRIu64 "}\n",
+    printf("},\"order_field\":\"%s\",\"out_of_order\":%" PRIu64 ",\"bad_frames\":%" PRIu64,
            fcsms.order_field, fcsms.out_of_order, fcsms.bad_frames);
+    fcsms_calls_print_json(stdout, false);
+    printf("}\n");
+    fflush(stdout);
+}
+
+void fcsms_print_snapshot(uint64_t connections)
+{
+    printf("{\"event\":\"snapshot\",\"count\":%" PRIu64 ",\"connections\":%" PRIu64
+           ",\"boots\":%" PRIu64 ",\"cpu_s\":%.3f", fcsms.count, connections,
+           fcsms__action("BootNotification")->count, fcsms__cpu_s());
+    fcsms_calls_print_json(stdout, true);
+    printf("}\n");
     fflush(stdout);
 }
 

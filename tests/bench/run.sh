@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 cd "$root"
 cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build-rel -j "${SITEGATE_JOBS:-2}" --target sitegate bench_balancer bench_store \
-    fast_csms fill_backlog > /dev/null
+    fast_csms fill_backlog loadgen ref_relay > /dev/null
 
 echo "== allocation time (balancer_allocate), per call"
 build-rel/tests/bench/bench_balancer
@@ -21,3 +21,6 @@ echo "== grid-meter reading -> every changed SetChargingProfile written"
 echo
 echo "== replaying a 100,000-message backlog to a fast CSMS (one charger: one CALL in flight)"
 /usr/bin/python3 tests/bench/replay.py --build build-rel
+echo
+echo "== 1,000 chargers: direct, through ref_relay and through the gateway (chart: build-rel/bench/scale.svg)"
+/usr/bin/python3 tests/bench/scale.py --build build-rel --no-build --only latency,saturation,scale,storm
