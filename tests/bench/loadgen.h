@@ -41,6 +41,7 @@ struct lg_charger {
     uint64_t next_msg;
     /* Its script (loadgen_ocpp.c). */
     unsigned step;
+    unsigned beats;             /* Heartbeats before its first session */
     int64_t tx_id;              /* 1.6: the CSMS's transactionId */
     uint32_t seq_no;            /* 2.0.1: TransactionEvent seqNo */
     uint64_t energy_wh;
@@ -54,7 +55,10 @@ void lg_ocpp_set_meters_per_session(unsigned n);
 int lg_boot_call(struct lg_charger *c, char *buf, size_t cap);
 
 /* Writes the next CALL of the charger's sessions: status, Authorize, start,
- * MeterValues every step, stop, status, Heartbeat, and again. */
+ * MeterValues every step, stop, status, Heartbeat, and again. After its boot a
+ * charger sends as many Heartbeats as its number modulo the length of a
+ * session first, so that the chargers are spread over the steps of a session
+ * rather than all starting, metering and stopping together. */
 int lg_next_call(struct lg_charger *c, char *buf, size_t cap);
 
 /* The CSMS's answer to the CALL in flight (already matched by id): takes

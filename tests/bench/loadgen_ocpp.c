@@ -195,6 +195,12 @@ int lg_next_call(struct lg_charger *c, char *buf, size_t cap)
     char ts[32], p[LG__PAYLOAD_MAX];
     const char *action;
     lg__now(ts);
+    if (c->step == S_AVAILABLE) /* the CALLs of one session, Authorize to Heartbeat */
+        c->beats = c->index % (S_HEARTBEAT - S_AUTHORIZE + lg__meters);
+    else if (c->beats) {
+        c->beats--;
+        return lg__call(c, "Heartbeat", "{}", 2, buf, cap);
+    }
     enum lg__step st = lg__step_of(c->step);
     int n = c->version == OCPP_16 ? lg__next16(c, st, ts, p, sizeof(p), &action)
                                   : lg__next201(c, st, ts, p, sizeof(p), &action);

@@ -21,9 +21,11 @@ runs on every MeterValues, as on a real site). Scenarios (--only):
   scale       sitegate's (and ref_relay's) RSS and CPU at 100, 500, 1,000
               and 2,000 chargers, each sending 1 CALL/s (the CSMS 0.1/s per
               charger): a busy site; real chargers send one every 10-60 s.
-  storm       time for 1,000 chargers connecting at once to be connected
-              and booted (a BootNotification answered by the CSMS), with the
-              gateway's default upstream.reconnect_rate_per_s (50) and 1,000.
+  storm       1,000 chargers connecting at once: the time until all are
+              connected, until every BootNotification is answered, and until
+              the CSMS has had every one (the gateway may answer some itself),
+              with the gateway's default upstream.reconnect_rate_per_s (50)
+              and with 1,000.
   replay      replay.py: a 100,000-message backlog replayed to fast_csms.
   profiles    meter_to_profiles.py: a grid-meter reading → profiles written,
               500 connectors.
@@ -60,6 +62,10 @@ import scale_svg  # noqa: E402
 
 PATHS = ("direct", "ref_relay", "sitegate")
 PREFIX = "LG"
+# CALLs of one loadgen session (Authorize to Heartbeat, 10 MeterValues): its
+# chargers start spread over them, so a window measures the steady mix only
+# after each charger has been through one.
+SESSION_CALLS = 16
 GW_FAST = {"upstream": {"reconnect_rate_per_s": 1000}, "limits": {"charger_frames_per_s": 1000}}
 GW_DEFAULT_PACING = {"limits": {"charger_frames_per_s": 1000}}
 
@@ -113,20 +119,21 @@ class Bench:
             self.bin("tests", "bench", "fast_csms"), "--call-rate", str(csms_rate)],
             self._log("fast_csms"))
         mid = load = r = None
+        warmup = a.warmup if rate == 0 else max(a.warmup, SESSION_CALLS * n / rate)
         try:
             mid, url = self._middle(path, csms_port, n, gw_overrides or GW_FAST)
             t_start = time.monotonic()
             load = sp.Proc("loadgen", [
                 self.bin("tests", "bench", "loadgen"), "--url", url, "--chargers", str(n),
                 "--share-201", str(a.share_201), "--prefix", PREFIX, "--rate", str(rate),
-                "--warmup", str(a.warmup), "--duration", str(duration),
+                "--warmup", str(warmup), "--duration", str(duration),
                 "--boot-timeout", str(a.boot_timeout)], self._log("loadgen"))
             r = {"path": label, "chargers": n, "rate": rate, "csms_rate": csms_rate}
             r["booted"] = load.event("booted", a.boot_timeout + 15)
             if mid:
                 r["rss_kib_booted"] = mid.memory_kib()[0]
             if duration:
-                self._window(r, load, csms, mid, duration)
+                self._window(r, load, csms, mid, warmup, duration)
             else:
                 r["upstream_s"], r["upstream_boots"] = self._all_booted_upstream(csms, n, t_start)
             code = load.stop(grace=30)
@@ -145,10 +152,10 @@ class Bench:
             csms.stop()
             self._check_logs(label, path, r)
 
-    def _window(self, r, load, csms, mid, duration):
+    def _window(self, r, load, csms, mid, warmup, duration):
         """The measuring window: fast_csms's statistics bracketed by two
         snapshots, the relay's CPU and memory read around it."""
-        load.event("measuring", self.args.warmup + 30)
+        load.event("measuring", warmup + 30)
         csms.signal(signal.SIGUSR1)
         snap0 = csms.event("snapshot", 5)
         t0, mid_cpu0 = time.monotonic(), mid.cpu_s() if mid else 0.0
@@ -292,7 +299,8 @@ def main():
     ap.add_argument("--csms-rate", type=float, default=200, help="CALLs/s from the CSMS (latency)")
     ap.add_argument("--share-201", type=float, default=0.2, help="share of OCPP 2.0.1 chargers")
     ap.add_argument("--sizes", default="100,500,1000,2000", help="charger counts (scale)")
-    ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--warmup", type=float, default=3,
+                    help="s of traffic before measuring; at a set rate at least one session per charger")
     ap.add_argument("--duration", type=float, default=10, help="seconds of each measuring window")
     ap.add_argument("--boot-timeout", type=float, default=90)
     ap.add_argument("--out", help="where the results go (default <build>/bench)")

@@ -56,9 +56,10 @@ def check(via, bench, workdir, sitegate):
         calls = csms.event("snapshot", 5)["csms_calls"]
         if booted["booted"] != CHARGERS or code != 0:
             problems.append(f"booted {booted['booted']} of {CHARGERS}, loadgen exit {code}")
-        if s["calls"] < 100 or s["errors"] or s["closed"] or s["unmatched"] or s["missed"]:
+        # Functional only: how many went (or were missed) depends on the load.
+        if not s["calls"] or s["errors"] or s["closed"] or s["unmatched"]:
             problems.append(f"charger CALLs: {s}")
-        if calls["answered"] < 5 or calls["errors"] or calls["unmatched"]:
+        if not calls["answered"] or calls["errors"] or calls["unmatched"]:
             problems.append(f"CSMS CALLs: {calls}")
         if via == "sitegate" and not s["answered"].get("SetChargingProfile"):
             problems.append(f"the gateway's profiles never came: {s['answered']}")
