@@ -58,10 +58,15 @@ static void relay__call_to_csms(struct session *s, const struct relay_route *r,
     snprintf(call.id, sizeof(call.id), "%s", f->id);
     snprintf(call.action, sizeof(call.action), "%s", f->action);
     call.sent_ms = uv_now(p->loop);
-    /* Held while the CSMS socket is not up: answered in its place (if the
-     * gateway can) after offline.hold_s rather than the whole CALL timeout. */
+    /* Held while the CSMS is known to be unreachable (a connect failed or
+     * the link died): answered in its place (if the gateway can) after
+     * offline.hold_s rather than the whole CALL timeout. A socket that has
+     * only not been opened yet (waiting for its turn in the connect pacer
+     * after a restart) is not an outage: its CALLs wait the CALL timeout,
+     * so that 1,000 chargers booting at once all reach the CSMS. */
     int wait_s = p->cfg->upstream.call_timeout_s;
-    if (s->up_state != UPSTREAM_OPEN && p->cfg->offline.hold_s < wait_s)
+    bool down = s->up_state != UPSTREAM_OPEN && (s->up_failures > 0 || s->offline.active);
+    if (down && p->cfg->offline.hold_s < wait_s)
         wait_s = p->cfg->offline.hold_s;
     call.deadline_ms = call.sent_ms + (uint64_t)wait_s * 1000;
 
