@@ -158,30 +158,33 @@ int bridge__profile_201(const cJSON *in, const struct bridge_ctx *ctx, cJSON **o
 
 /* ---- the CALLs that carry them ---- */
 
-int bridge__set_profile_16(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out)
+/* SetChargingProfile: the profile under from_key, converted, under to_key,
+ * next to the connector (1.6) or EVSE (2.0.1) id. */
+static int bridge__set_profile(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out,
+                               const char *from_key, const char *id_key, const char *to_key,
+                               int (*convert)(const cJSON *, const struct bridge_ctx *, cJSON **))
 {
     cJSON *profile = NULL;
     int rc = bridge__object(out);
     if (rc == 0)
-        rc = bridge__profile_16(cJSON_GetObjectItemCaseSensitive(in, "chargingProfile"), ctx, &profile);
-    bool ok = rc < 0 || (cJSON_AddNumberToObject(*out, "connectorId", ctx->connector) &&
-                         cJSON_AddItemToObject(*out, "csChargingProfiles", profile));
+        rc = convert(cJSON_GetObjectItemCaseSensitive(in, from_key), ctx, &profile);
+    bool ok = rc < 0 || (cJSON_AddNumberToObject(*out, id_key, ctx->connector) &&
+                         cJSON_AddItemToObject(*out, to_key, profile));
     if (!ok)
         cJSON_Delete(profile);
     return bridge__done(rc, ok, out);
 }
 
+int bridge__set_profile_16(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out)
+{
+    return bridge__set_profile(in, ctx, out, "chargingProfile", "connectorId", "csChargingProfiles",
+                               bridge__profile_16);
+}
+
 int bridge__set_profile_201(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out)
 {
-    cJSON *profile = NULL;
-    int rc = bridge__object(out);
-    if (rc == 0)
-        rc = bridge__profile_201(cJSON_GetObjectItemCaseSensitive(in, "csChargingProfiles"), ctx, &profile);
-    bool ok = rc < 0 || (cJSON_AddNumberToObject(*out, "evseId", ctx->connector) &&
-                         cJSON_AddItemToObject(*out, "chargingProfile", profile));
-    if (!ok)
-        cJSON_Delete(profile);
-    return bridge__done(rc, ok, out);
+    return bridge__set_profile(in, ctx, out, "csChargingProfiles", "evseId", "chargingProfile",
+                               bridge__profile_201);
 }
 
 /* The criteria both versions share, ids and connectors aside. */
