@@ -104,6 +104,10 @@ static void csms__lost(struct session *s)
         delay = cfg->upstream.reconnect_max_s;
     s->up_failures++;
     s->up_state = UPSTREAM_BACKOFF;
+    /* The CSMS is unreachable now: what the charger sent while the first
+     * connect was still under way is answered after offline.hold_s too. */
+    if (cfg->offline.hold_s < cfg->upstream.call_timeout_s)
+        pending_hurry_relayed(&s->to_csms, (uint64_t)cfg->offline.hold_s * 1000);
     log_info("proxy", "upstream retry charger=%s in_ms=%.0f attempt=%u", s->id, delay * 1000,
              s->up_failures);
     uv_timer_start(&s->retry, csms__retry_cb, (uint64_t)(delay * 1000), 0);

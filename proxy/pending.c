@@ -89,6 +89,15 @@ size_t pending_expire(struct pending *p, uint64_t now_ms)
     return expired;
 }
 
+void pending_hurry_relayed(struct pending *p, uint64_t wait_ms)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        struct pending_call *c = &p->calls[i];
+        if ((!c->on_answer || c->relayed) && c->deadline_ms > c->sent_ms + wait_ms)
+            c->deadline_ms = c->sent_ms + wait_ms;
+    }
+}
+
 size_t pending_abandon(struct pending *p)
 {
     size_t n = 0;

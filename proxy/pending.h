@@ -60,6 +60,10 @@ int pending_has(const struct pending *p, const char *id);
  * those with a callback; returns how many expired. */
 size_t pending_expire(struct pending *p, uint64_t now_ms);
 
+/* Brings the deadline of every relayed CALL forward to at most wait_ms after
+ * it was sent (the peer turned out unreachable while they were held). */
+void pending_hurry_relayed(struct pending *p, uint64_t wait_ms);
+
 /* Removes every CALL (the peer went away), oldest first, calling back those
  * with a callback. */
 size_t pending_abandon(struct pending *p);

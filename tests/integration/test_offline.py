@@ -3,11 +3,12 @@ is unreachable, keeps what the CSMS must see in its durable store, and replays
 it in order when the CSMS is back, with 1.6 transaction ids made consistent."""
 
 import json
+import socket
 
 import pytest
 
 import ocpp_sim
-from conftest import wait_until
+from conftest import HOST, wait_until
 
 OFFLINE = {"hold_s": 1, "unknown_tags": "accept"}
 UPSTREAM = {"reconnect_min_s": 0.2, "reconnect_max_s": 1}
@@ -57,6 +58,24 @@ def test_session_while_the_csms_is_down_is_replayed_in_order(csms, gateway, char
     gw.wait_log(r"offline transaction has its CSMS id charger=CP01 local=-\d+ csms=\d+")
     gw.wait_log(r"backlog replayed charger=CP01")
     ocpp_sim.assert_no_violations(csms, cp)
+
+
+def test_call_held_during_a_first_connect_that_fails_is_answered_after_hold_s(gateway, charger):
+    # A CSMS that takes the TCP connection and never answers the upgrade: the
+    # gateway's first connect is still under way when the Heartbeat comes, so
+    # it is held for the CALL timeout (60 s) at first. When the handshake
+    # times out the CSMS is known unreachable, and the held CALL is answered
+    # hold_s after it was sent, not a minute later.
+    with socket.create_server((HOST, 0), backlog=8) as silent:
+        url = f"ws://{HOST}:{silent.getsockname()[1]}/ocpp"
+        gw = gateway(upstream_url=url, chargers=[{"id": "CP01", "smart_charging": "off"}],
+                     offline=dict(OFFLINE), limits={"handshake_timeout_s": 2},
+                     upstream={**UPSTREAM, "call_timeout_s": 60})
+        cp = charger("CP01", "1.6")
+        answer = cp.heartbeat(timeout=20)
+        assert "currentTime" in answer
+        gw.wait_log(r"upstream handshake timed out charger=CP01")
+        gw.wait_log(r"CSMS unreachable, answering in its place charger=CP01")
 
 
 def test_transaction_started_offline_is_translated_both_ways_after_the_outage(csms, gateway, charger):
