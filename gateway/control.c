@@ -11,6 +11,8 @@
 
 /* A limit "changes" when it moves by at least this much (the 0.1 A grid). */
 #define CONTROL__EPS_A 0.05
+/* Changes that can wait are acted on together, at most this much later. */
+#define CONTROL__COALESCE_MS 100
 /* The schedule timer is re-armed at least this often, so that a clock or
  * daylight-saving change is caught up with. */
 #define CONTROL__SCHEDULE_MAX_MS (3600 * 1000)
@@ -434,13 +436,17 @@ static void control__run(uv_timer_t *t)
 
 void control_request(struct control *c)
 {
-    if (!uv_is_active((uv_handle_t *)&c->soon))
+    if (!uv_is_active((uv_handle_t *)&c->soon) || uv_timer_get_due_in(&c->soon) > 0)
         uv_timer_start(&c->soon, control__run, 0, 0);
 }
 
-static void control__changed(void *ctx)
+static void control__changed(void *ctx, bool urgent)
 {
-    control_request(ctx);
+    struct control *c = ctx;
+    if (urgent)
+        control_request(c);
+    else if (!uv_is_active((uv_handle_t *)&c->soon))
+        uv_timer_start(&c->soon, control__run, CONTROL__COALESCE_MS, 0);
 }
 
 void control_set_dr_limit(struct control *c, double kw)

@@ -23,7 +23,7 @@ struct control {
     struct site *site;
     struct proxy *proxy;
     const struct config *cfg;
-    uv_timer_t soon;            /* one run per loop turn, whatever woke it */
+    uv_timer_t soon;            /* the next run: this loop turn, or coalesced (site_changed_soon) */
     uv_timer_t schedule;        /* the next time-of-day boundary */
     uv_timer_t increase;        /* the next held-back increase */
     struct balancer_tod_entry tod[CONTROL_MAX_TOD];

@@ -85,7 +85,13 @@ struct site_charger *site_find(struct site *site, const char *id)
 void site_changed(struct site *site)
 {
     if (site->changed)
-        site->changed(site->changed_ctx);
+        site->changed(site->changed_ctx, true);
+}
+
+void site_changed_soon(struct site *site)
+{
+    if (site->changed)
+        site->changed(site->changed_ctx, false);
 }
 
 static bool site__active(enum balancer_state s)
@@ -126,9 +132,14 @@ static void site__set_state(struct site *site, struct site_charger *ch, struct s
     c->state = st;
 }
 
-static void site__meter(const struct site *site, const struct site_charger *ch,
+/* Updates the connector's draw; whether it rose on some phase by more than
+ * meters and chargers round (which the control loop must see at once). */
+static bool site__meter(const struct site *site, const struct site_charger *ch,
                         struct site_connector *c, const struct ocpp_observation *o)
 {
+    const double rise_a = 1.0;
+    double before[BALANCER_PHASES];
+    memcpy(before, c->measured_a, sizeof(before));
     bool any = false;
     for (int p = 0; p < BALANCER_PHASES; p++)
         any |= !isnan(o->current_a[p]);
@@ -141,6 +152,15 @@ static void site__meter(const struct site *site, const struct site_charger *ch,
         for (int p = 0; p < BALANCER_PHASES; p++)
             c->measured_a[p] = p < ch->cfg->phases ? a : NAN;
     }
+    bool rose = false;
+    for (int p = 0; p < BALANCER_PHASES; p++)
+        rose |= c->measured_a[p] > (isnan(before[p]) ? 0 : before[p]) + rise_a;
+    return rose;
+}
+
+static bool site__same(double a, double b)
+{
+    return isnan(a) ? isnan(b) : a == b;
 }
 
 static void site__observed(void *ctx, const char *id, const struct ocpp_observation *o)
@@ -171,17 +191,22 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
     struct site_connector *c = &ch->conn[k - 1];
     if (o->kind == OCPP_OBS_TX_START && o->transaction_id[0])
         snprintf(c->tx_id, sizeof(c->tx_id), "%s", o->transaction_id);
+    /* Most observations are MeterValues that move nothing much: those wait
+     * for the next coalesced run. A state, the EV's needs or a rising draw
+     * go at once. */
+    enum balancer_state was = c->state;
+    bool urgent = false;
     switch (o->kind) {
     case OCPP_OBS_STATUS:
     case OCPP_OBS_TX_UPDATE:
         if (o->status != OCPP_ST_UNKNOWN)
             site__set_state(site, ch, c, site__state(o->status));
-        site__meter(site, ch, c, o);
+        urgent = site__meter(site, ch, c, o);
         break;
     case OCPP_OBS_TX_START:
         if (!site__active(c->state))
             site__set_state(site, ch, c, BALANCER_CHARGING);
-        site__meter(site, ch, c, o);
+        urgent = site__meter(site, ch, c, o);
         break;
     case OCPP_OBS_TX_STOP:
         site__set_state(site, ch, c, o->status != OCPP_ST_UNKNOWN ? site__state(o->status)
@@ -189,16 +214,20 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
         c->tx_id[0] = '\0';
         break;
     case OCPP_OBS_METER:
-        site__meter(site, ch, c, o);
+        urgent = site__meter(site, ch, c, o);
         break;
     case OCPP_OBS_EV_NEEDS:
+        urgent = !site__same(c->ev_min_a, o->ev_min_a) || !site__same(c->ev_max_a, o->ev_max_a);
         c->ev_min_a = o->ev_min_a;
         c->ev_max_a = o->ev_max_a;
         break;
     default:
         return;
     }
-    site_changed(site);
+    if (urgent || c->state != was)
+        site_changed(site);
+    else
+        site_changed_soon(site);
 }
 
 static void site__charger_link(void *ctx, const char *id, bool up)
@@ -281,7 +310,9 @@ static void site__settled(void *ctx, const char *id)
     if (!ch || !ch->unsettled)
         return;
     ch->unsettled = false;
-    site_changed(site);
+    /* Increases wait for every decrease to be confirmed, and for their
+     * interval: nothing is urgent here. */
+    site_changed_soon(site);
 }
 
 static bool site__reading(void *ctx, struct proxy_site_reading *out)

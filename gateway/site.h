@@ -64,7 +64,7 @@ struct site {
     uv_loop_t *loop;
     struct site_charger *chargers;
     size_t n_chargers, cap_chargers;
-    void (*changed)(void *ctx);        /* something the balancer reads changed */
+    void (*changed)(void *ctx, bool urgent); /* something the balancer reads changed */
     void *changed_ctx;
     /* Aggregate mode: the CSMS's limits on the site as a whole, NAN none. */
     double csms_site_a;                /* its ChargePointMaxProfile on connector 0, per phase */
@@ -81,8 +81,14 @@ void site_free(struct site *site);
 /* The proxy observer that keeps the site up to date (ctx is the site). */
 void site_observer(struct site *site, struct proxy_observer *out);
 
-/* Tells the control loop that something it reads changed. */
+/* Tells the control loop that something it reads changed, in a way that must
+ * be acted on at once (a meter reading, a car arriving or leaving, a rising
+ * draw)... */
 void site_changed(struct site *site);
+
+/* ...or in a way that can wait a moment: runs are coalesced, so that a
+ * thousand chargers' MeterValues do not re-run the balancer for each one. */
+void site_changed_soon(struct site *site);
 
 /* The charger with this id, or NULL. */
 struct site_charger *site_find(struct site *site, const char *id);
