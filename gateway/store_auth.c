@@ -242,7 +242,10 @@ int store_auth_cache_put(struct store *st, const char *tag, enum store_auth_stat
 {
     if (!store__text_ok(tag, STORE_TAG_MAX, false) || !store__status_ok(status, false))
         return store__invalid("store_auth_cache_put: tag or status");
-    int r = store__begin(st, true);
+    /* A cache: committed with the next transaction, without an fsync of its
+     * own (one per Authorize answer would stall the loop at scale). A power
+     * cut may forget the latest answers; the CSMS gives them again. */
+    int r = store__begin(st, false);
     if (r < 0)
         return r;
     sqlite3_stmt *s = st->stmt[ST_AC_UPDATE];

@@ -467,7 +467,8 @@ static void offline__forwarded(void *ctx, const struct pending_call *call, const
     /* Learn from the CSMS's verdicts, for authorizing offline. */
     if (f->type != FRAME_RESULT || !call->frame ||
         (strcmp(call->action, "Authorize") && strcmp(call->action, "StartTransaction") &&
-         strcmp(call->action, "TransactionEvent")))
+         strcmp(call->action, "TransactionEvent")) ||
+        !offline__mentions(&f->payload, s->version == OCPP_16 ? "\"idTagInfo\"" : "\"idTokenInfo\""))
         return;
     struct frame req;
     if (frame_parse(call->frame, call->frame_len, &req) != FRAME_OK)

@@ -858,6 +858,7 @@ TEST(auth_cache)
     enum store_auth_status status;
     ASSERT_EQ(store_auth_cache_get(st, "TAG1", 100, &status), -ENOENT);
     ASSERT_EQ(store_auth_cache_put(st, "TAG1", STORE_AUTH_ACCEPTED, 1000), 0);
+    ASSERT(st->in_tx && !st->tx_durable);  /* a cache: no fsync of its own */
     ASSERT_EQ(store_auth_cache_put(st, "TAG2", STORE_AUTH_BLOCKED, 0), 0);
     ASSERT_EQ(store_auth_cache_get(st, "TAG1", 999, &status), 0);
     ASSERT_EQ(status, STORE_AUTH_ACCEPTED);
