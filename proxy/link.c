@@ -150,6 +150,15 @@ void link_reset(struct link *l)
     link_detach(l);
 }
 
+/* Whether a frame can go to the socket now. lws_send_pipe_choked() would poll(2)
+ * the socket for every frame; the kernel's buffer is large, and when it is
+ * full lws keeps the rest of the frame (partial) and sends it before telling
+ * us the socket is writable again. */
+static bool link__can_write(const struct link *l)
+{
+    return !lws_partial_buffered(l->wsi);
+}
+
 static int link__write(struct lws *wsi, unsigned char *data, size_t len)
 {
     int n = lws_write(wsi, data, len, LWS_WRITE_TEXT);
@@ -202,8 +211,6 @@ static uint64_t link__now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int link__write_direct(struct link *l, const char *data, size_t len);
-
 /* With one_call: the oldest waiting CALL goes, if none is out. */
 static void link__next_call(struct link *l)
 {
@@ -217,7 +224,7 @@ static void link__next_call(struct link *l)
     l->call_out = true;
     l->call_out_ms = link__now_ms();
     snprintf(l->call_out_id, sizeof(l->call_out_id), "%s", m->id);
-    if (!l->head && !lws_send_pipe_choked(l->wsi)) {
+    if (!l->head && link__can_write(l)) {
         if (link__write_direct(l, (const char *)m->data + LWS_PRE, m->len) < 0)
             l->call_out = false; /* the socket is failing: lws closes it */
         free(m);
@@ -268,7 +275,7 @@ int link_send_call(struct link *l, const char *data, size_t len, const char *id)
     if (l->one_call && id[0])
         return link__wait_call(l, data, len, id, false);
     /* Writing at once, when nothing is queued, saves a poll round per message. */
-    if (l->wsi && !l->head && !lws_send_pipe_choked(l->wsi))
+    if (l->wsi && !l->head && link__can_write(l))
         return link__write_direct(l, data, len) == 0 ? 0 : -EIO;
     return link__enqueue(l, data, len, id, false);
 }
@@ -313,7 +320,7 @@ int link_on_writeable(struct link *l)
 {
     if (l->close_sent)
         return 0;
-    while (l->head && !lws_send_pipe_choked(l->wsi)) {
+    while (l->head && link__can_write(l)) {
         struct link_msg *m = l->head;
         l->head = m->next;
         if (!l->head)
@@ -329,7 +336,7 @@ int link_on_writeable(struct link *l)
         lws_callback_on_writable(l->wsi);
         return 0;
     }
-    if (l->close_code && !lws_send_pipe_choked(l->wsi))
+    if (l->close_code && link__can_write(l))
         return link__send_close(l);
     if (l->close_code)
         lws_callback_on_writable(l->wsi);
