@@ -262,6 +262,15 @@ int oadr_duration_parse(const char *s, int64_t *us)
     return 0;
 }
 
+/* The microseconds 1..999999 as a fraction's digits, trailing zeros
+ * dropped: 500000 -> "5", 1 -> "000001". */
+static void oadr__fraction(int64_t us, char out[7])
+{
+    snprintf(out, 7, "%06lld", (long long)us);
+    for (size_t n = 6; n > 1 && out[n - 1] == '0'; n--)
+        out[n - 1] = '\0';
+}
+
 int oadr_time_format(int64_t us, char *buf, size_t cap)
 {
     int64_t secs = us / OADR_US_PER_S, frac = us % OADR_US_PER_S;
@@ -280,9 +289,8 @@ int oadr_time_format(int64_t us, char *buf, size_t cap)
         return -ERANGE;
     char fr[8] = "";
     if (frac) {
-        snprintf(fr, sizeof(fr), ".%06lld", (long long)frac);
-        for (size_t n = strlen(fr); fr[n - 1] == '0'; n--)
-            fr[n - 1] = '\0';
+        fr[0] = '.';
+        oadr__fraction(frac, fr + 1);
     }
     int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", y, m, d, (int)(rem / 3600),
                      (int)(rem / 60 % 60), (int)(rem % 60), fr);
@@ -299,10 +307,8 @@ int oadr_duration_format(int64_t us, char *buf, size_t cap)
     } else if (us % OADR_US_PER_S == 0) {
         n = snprintf(buf, cap, "PT%lldS", (long long)(us / OADR_US_PER_S));
     } else {
-        char fr[8];
-        snprintf(fr, sizeof(fr), "%06lld", (long long)(us % OADR_US_PER_S));
-        for (size_t k = strlen(fr); fr[k - 1] == '0'; k--)
-            fr[k - 1] = '\0';
+        char fr[7];
+        oadr__fraction(us % OADR_US_PER_S, fr);
         n = snprintf(buf, cap, "PT%lld.%sS", (long long)(us / OADR_US_PER_S), fr);
     }
     return n < 0 || (size_t)n >= cap ? -ENOBUFS : n;
