@@ -149,7 +149,7 @@ static const struct config__key config__upstream_keys[] = {
     KEY(struct config, "reconnect_min_s", DBL, upstream.reconnect_min_s, .min = 0.1, .max = 600,
         .def = 1),
     KEY(struct config, "reconnect_rate_per_s", DBL, upstream.reconnect_rate_per_s, .min = 0.1,
-        .max = 100000, .def = 50),
+        .max = 100000, .def = 200),
     KEY(struct config, "reconnect_max_s", DBL, upstream.reconnect_max_s, .min = 0.1, .max = 3600,
         .def = 60),
     KEY(struct config, "ocpp_version", ENUM, upstream.ocpp_version, .names = config__ocpp_versions,

@@ -24,7 +24,7 @@ runs on every MeterValues, as on a real site). Scenarios (--only):
   storm       1,000 chargers connecting at once: the time until all are
               connected, until every BootNotification is answered, and until
               the CSMS has had every one (the gateway may answer some itself),
-              with the gateway's default upstream.reconnect_rate_per_s (50)
+              with the gateway's default upstream.reconnect_rate_per_s (200)
               and with 1,000.
   replay      replay.py: a 100,000-message backlog replayed to fast_csms.
   profiles    meter_to_profiles.py: a grid-meter reading → profiles written,
