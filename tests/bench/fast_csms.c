@@ -66,6 +66,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "bench_lws.h"
 #include "bench_wsq.h"
 
 #define FC_RX_CHUNK 4096            /* what lws hands over per receive callback */
@@ -82,10 +83,9 @@ struct fc_conn {
 };
 
 static struct {
-    uv_loop_t loop;
-    struct lws_context *ctx;
+    struct blws io;
     uv_timer_t deadline, stopper;
-    uv_signal_t sigint, sigterm, sigusr1;
+    uv_signal_t sigusr1;
     uint64_t expect;
     double timeout_s;
     double call_rate;
@@ -98,30 +98,27 @@ static struct {
 
 /* ---- stopping ---- */
 
+/* The first half of the teardown (bench_lws.h). */
 static void fc__close_handles(void)
 {
+    blws_stop(&fc.io);
     fcsms_calls_stop();
     uv_close((uv_handle_t *)&fc.deadline, NULL);
     uv_close((uv_handle_t *)&fc.stopper, NULL);
-    uv_close((uv_handle_t *)&fc.sigint, NULL);
-    uv_close((uv_handle_t *)&fc.sigterm, NULL);
     uv_close((uv_handle_t *)&fc.sigusr1, NULL);
 }
 
 /* Once the answers still waiting are written (FC_DRAIN_MS at most), the
- * foreign-loop teardown (PLATFORM.md): destroy once here, close our handles,
- * let uv_run return; main destroys again. Never from inside an lws callback:
- * this runs from a timer. */
+ * teardown; from a timer, never from inside an lws callback. */
 static void fc__stop_now(uv_timer_t *t)
 {
-    if (fc.busy && uv_now(&fc.loop) < fc.drain_until) {
+    if (fc.busy && uv_now(&fc.io.loop) < fc.drain_until) {
         uv_timer_start(t, fc__stop_now, 10, 0);
         return;
     }
     if (fc.busy)
         fprintf(stderr, "fast_csms: answers still waiting on %zu sockets at exit\n", fc.busy);
     fcsms_print_summary(fc.expect, fc.reached, fc.connections);
-    lws_context_destroy(fc.ctx);
     fc__close_handles();
 }
 
@@ -131,7 +128,7 @@ static void fc__stop(int exit_code)
         return;
     fc.stopping = true;
     fc.exit_code = exit_code;
-    fc.drain_until = uv_now(&fc.loop) + FC_DRAIN_MS;
+    fc.drain_until = uv_now(&fc.io.loop) + FC_DRAIN_MS;
     uv_timer_start(&fc.stopper, fc__stop_now, 0, 0);
 }
 
@@ -192,7 +189,7 @@ static int fc__send_call(void *conn, const char *msg, size_t len)
     struct fc_conn *c = conn;
     if (fc__send(c, msg, len) == 0)
         return 0;
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
+    blws_drop(c->wsi);
     return -1;
 }
 
@@ -251,17 +248,8 @@ static int fc__receive(struct fc_conn *c, const char *in, size_t len)
 static int fc__bind(struct lws *wsi, struct fc_conn *c)
 {
     char uri[256];
-    if (strcmp(lws_get_protocol(wsi)->name, "ocpp1.6") != 0 &&
-        strcmp(lws_get_protocol(wsi)->name, "ocpp2.0.1") != 0)
-        return -1; /* no subprotocol offered: lws bound it to the first protocol */
-    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-    if (n <= 0)
-        return -1;
-    while (n > 0 && uri[n - 1] == '/')
-        uri[--n] = '\0';
-    const char *id = strrchr(uri, '/');
-    id = id ? id + 1 : uri;
-    long i = fcsms_identity(id);
+    const char *id = blws_charger_id(wsi, uri, sizeof(uri));
+    long i = id ? fcsms_identity(id) : -1;
     if (i < 0)
         return -1;
     c->ident = (size_t)i;
@@ -306,35 +294,6 @@ static struct lws_protocols fc_protocols[] = {
     { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-static int fc__listen(int port)
-{
-    void *foreign_loops[1] = { &fc.loop };
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-    info.foreign_loops = foreign_loops;
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    fc.ctx = lws_create_context(&info);
-    if (!fc.ctx) {
-        fprintf(stderr, "fast_csms: cannot create the lws context (libwebsockets-evlib-uv?)\n");
-        return -1;
-    }
-    memset(&info, 0, sizeof(info));
-    info.vhost_name = "fast-csms";
-    info.iface = "127.0.0.1";
-    info.port = port;
-    info.protocols = fc_protocols;
-    struct lws_vhost *vh = lws_create_vhost(fc.ctx, &info);
-    if (!vh) {
-        fprintf(stderr, "fast_csms: cannot listen on 127.0.0.1:%d\n", port);
-        return -1;
-    }
-    printf("port=%d\n", lws_get_vhost_listen_port(vh));
-    fflush(stdout);
-    return 0;
-}
-
 static void fc__usage(void)
 {
     fprintf(stderr, "usage: fast_csms [--port N] [--expect N] [--timeout S] [--order-field NAME]\n"
@@ -358,13 +317,10 @@ static int fc__args(int argc, char **argv, int *port)
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         errno = 0;
         switch (opt) {
-        case 'p': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 65535)
+        case 'p':
+            if (blws_parse_port(optarg, port) < 0)
                 return -1;
-            *port = (int)v;
             break;
-        }
         case 'e':
             fc.expect = strtoull(optarg, &end, 10);
             if (*end || errno || optarg[0] == '-')
@@ -398,35 +354,22 @@ int main(int argc, char **argv)
         fc__usage();
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-    lws_set_log_level(LLL_ERR, NULL);
-    if (uv_loop_init(&fc.loop) != 0) {
-        fprintf(stderr, "fast_csms: cannot create the event loop\n");
+    if (blws_init(&fc.io, "fast_csms") < 0)
         return 2;
-    }
-    uv_timer_init(&fc.loop, &fc.deadline);
-    uv_timer_init(&fc.loop, &fc.stopper);
-    uv_signal_init(&fc.loop, &fc.sigint);
-    uv_signal_init(&fc.loop, &fc.sigterm);
-    uv_signal_init(&fc.loop, &fc.sigusr1);
-    if (fcsms_calls_init(&fc.loop, fc.call_rate, fc__send_call) < 0 || fc__listen(port) < 0) {
+    uv_timer_init(&fc.io.loop, &fc.deadline);
+    uv_timer_init(&fc.io.loop, &fc.stopper);
+    uv_signal_init(&fc.io.loop, &fc.sigusr1);
+    if (fcsms_calls_init(&fc.io.loop, fc.call_rate, fc__send_call) < 0 ||
+        !blws_listen(&fc.io, "fast-csms", port, fc_protocols)) {
         fc.exit_code = 2;
-        if (fc.ctx)
-            lws_context_destroy(fc.ctx);
         fc__close_handles();
     } else {
-        uv_signal_start(&fc.sigint, fc__on_signal, SIGINT);
-        uv_signal_start(&fc.sigterm, fc__on_signal, SIGTERM);
+        blws_catch_signals(&fc.io, fc__on_signal);
         uv_signal_start(&fc.sigusr1, fc__on_signal, SIGUSR1);
         if (fc.timeout_s > 0)
             uv_timer_start(&fc.deadline, fc__on_deadline, (uint64_t)(fc.timeout_s * 1000), 0);
     }
-    uv_run(&fc.loop, UV_RUN_DEFAULT);
-    if (fc.ctx)
-        lws_context_destroy(fc.ctx);
-    uv_run(&fc.loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&fc.loop) != 0)
-        fprintf(stderr, "fast_csms: event loop closed with handles left\n");
+    blws_run(&fc.io);
     fcsms_free();
     return fc.exit_code;
 }

@@ -6,6 +6,7 @@
 add_executable(fast_csms ${CMAKE_CURRENT_LIST_DIR}/fast_csms.c
                ${CMAKE_CURRENT_LIST_DIR}/fast_csms_ocpp.c
                ${CMAKE_CURRENT_LIST_DIR}/fast_csms_calls.c
+               ${CMAKE_CURRENT_LIST_DIR}/bench_lws.c
                ${CMAKE_CURRENT_LIST_DIR}/bench_wsq.c
                ${CMAKE_CURRENT_LIST_DIR}/bench_hist.c
                ${PROJECT_SOURCE_DIR}/proxy/frame.c)

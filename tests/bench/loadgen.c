@@ -36,7 +36,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +43,7 @@
 #include <uv.h>
 
 #include "bench_hist.h"
+#include "bench_lws.h"
 #include "loadgen.h"
 
 #define LG_TICK_MS 1              /* pacing, retries and phase changes */
@@ -54,16 +54,13 @@
 
 static struct {
     /* arguments */
-    char host[256], path[512];
-    int port;
+    struct blws_url url;
     const char *prefix;
     size_t n;
     double share_201, rate, warmup_s, duration_s, connect_rate, boot_timeout_s;
     /* the run */
-    uv_loop_t loop;
-    struct lws_context *ctx;
+    struct blws io;
     uv_timer_t tick;
-    uv_signal_t sigint, sigterm;
     struct lg_charger *chargers;
     size_t connected, booted, first_connects, cursor;
     uint64_t retry_scan_ns;
@@ -91,16 +88,11 @@ static double lg__since_s(uint64_t from_ns, uint64_t to_ns)
 
 /* ---- sending ---- */
 
-static void lg__drop(struct lg_charger *c)
-{
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
-}
-
 static void lg__send(struct lg_charger *c, const char *msg, int len)
 {
     if (len < 0 || bwsq_send(&c->q, c->wsi, msg, (size_t)len) < 0) {
         fprintf(stderr, "loadgen: cannot send charger=%s, closing\n", c->id);
-        lg__drop(c);
+        blws_drop(c->wsi);
     }
 }
 
@@ -143,22 +135,15 @@ static void lg__pace(uint64_t now)
 
 static void lg__connect(struct lg_charger *c)
 {
-    char path[sizeof(lg.path) + LG_ID_MAX + 2];
-    snprintf(path, sizeof(path), "%s/%s", lg.path, c->id);
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof(i));
-    i.context = lg.ctx;
-    i.address = lg.host;
-    i.port = lg.port;
-    i.path = path;
-    i.host = lg.host;
-    i.origin = lg.host;
+    i.context = lg.io.ctx;
     i.protocol = ocpp_version_subprotocol(c->version);
     i.local_protocol_name = "loadgen";
     i.userdata = c;
     i.pwsi = &c->wsi;
     c->state = LG_CONNECTING;
-    if (!lws_client_connect_via_info(&i) && c->state == LG_CONNECTING) {
+    if (!blws_connect(&lg.url, c->id, &i) && c->state == LG_CONNECTING) {
         lg.connect_errors++;
         c->state = LG_IDLE;
         c->retry_ns = uv_hrtime() + (uint64_t)LG_RETRY_MS * 1000000;
@@ -212,19 +197,16 @@ static void lg__print_summary(uint64_t now)
     fflush(stdout);
 }
 
-/* Foreign-loop teardown (PLATFORM.md): destroy once here, close our
- * handles, let uv_run return; main destroys again. From a timer, never from
- * an lws callback. */
+/* The first half of the teardown (bench_lws.h); from a timer or a signal,
+ * never from an lws callback. */
 static void lg__stop(int exit_code)
 {
     if (lg.phase == P_DONE)
         return;
     lg.phase = P_DONE;
     lg.exit_code = exit_code;
-    lws_context_destroy(lg.ctx);
+    blws_stop(&lg.io);
     uv_close((uv_handle_t *)&lg.tick, NULL);
-    uv_close((uv_handle_t *)&lg.sigint, NULL);
-    uv_close((uv_handle_t *)&lg.sigterm, NULL);
 }
 
 /* Traffic starts: every charger sends at once in the closed loop. */
@@ -417,34 +399,6 @@ static const struct lws_protocols lg_protocols[] = {
 
 /* ---- the process ---- */
 
-/* ws://host[:port][/path] */
-static int lg__parse_url(const char *url)
-{
-    if (strncmp(url, "ws://", 5) != 0)
-        return -1;
-    const char *host = url + 5, *slash = strchr(host, '/'), *colon = strchr(host, ':');
-    size_t hl = slash ? (size_t)(slash - host) : strlen(host);
-    if (colon && (!slash || colon < slash))
-        hl = (size_t)(colon - host);
-    if (hl == 0 || hl >= sizeof(lg.host))
-        return -1;
-    memcpy(lg.host, host, hl);
-    lg.host[hl] = '\0';
-    lg.port = 80;
-    if (colon && (!slash || colon < slash)) {
-        char *end;
-        long p = strtol(colon + 1, &end, 10);
-        if (p < 1 || p > 65535 || (*end && *end != '/'))
-            return -1;
-        lg.port = (int)p;
-    }
-    snprintf(lg.path, sizeof(lg.path), "%s", slash ? slash : "");
-    size_t pl = strlen(lg.path);
-    if (pl && lg.path[pl - 1] == '/')
-        lg.path[pl - 1] = '\0';
-    return 0;
-}
-
 static int lg__number(const char *text, double min, double max, double *out)
 {
     char *end;
@@ -493,7 +447,7 @@ static int lg__args(int argc, char **argv)
         default: rc = -1; break;
         }
     }
-    if (rc < 0 || optind != argc || !url || n < 1 || lg__parse_url(url) < 0)
+    if (rc < 0 || optind != argc || !url || n < 1 || blws_parse_url(url, &lg.url) < 0)
         return -1;
     lg.n = (size_t)n;
     lg_ocpp_set_meters_per_session((unsigned)meters);
@@ -517,21 +471,6 @@ static int lg__make_chargers(void)
     return 0;
 }
 
-static int lg__context(void)
-{
-    void *foreign_loops[1] = { &lg.loop };
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
-    info.foreign_loops = foreign_loops;
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = lg_protocols;
-    lg.ctx = lws_create_context(&info);
-    if (!lg.ctx)
-        fprintf(stderr, "loadgen: cannot create the lws context (libwebsockets-evlib-uv?)\n");
-    return lg.ctx ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
     if (lg__args(argc, argv) < 0) {
@@ -541,35 +480,24 @@ int main(int argc, char **argv)
                         "[--boot-timeout S]\n");
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-    lws_set_log_level(LLL_ERR, NULL);
-    if (lg__make_chargers() < 0 || uv_loop_init(&lg.loop) != 0) {
+    if (lg__make_chargers() < 0) {
         fprintf(stderr, "loadgen: out of memory\n");
+        return 2;
+    }
+    if (blws_init(&lg.io, "loadgen") < 0) {
         free(lg.chargers);
         return 2;
     }
-    uv_timer_init(&lg.loop, &lg.tick);
-    uv_signal_init(&lg.loop, &lg.sigint);
-    uv_signal_init(&lg.loop, &lg.sigterm);
-    if (lg__context() < 0) {
-        lg.exit_code = 2;
-        lg.phase = P_DONE;
-        uv_close((uv_handle_t *)&lg.tick, NULL);
-        uv_close((uv_handle_t *)&lg.sigint, NULL);
-        uv_close((uv_handle_t *)&lg.sigterm, NULL);
+    uv_timer_init(&lg.io.loop, &lg.tick);
+    if (blws_context(&lg.io, lg_protocols) < 0) {
+        lg__stop(2);
     } else {
-        uv_signal_start(&lg.sigint, lg__on_signal, SIGINT);
-        uv_signal_start(&lg.sigterm, lg__on_signal, SIGTERM);
+        blws_catch_signals(&lg.io, lg__on_signal);
         lg.start_ns = uv_hrtime();
         lg__connect_due(lg.start_ns);
         uv_timer_start(&lg.tick, lg__on_tick, LG_TICK_MS, LG_TICK_MS);
     }
-    uv_run(&lg.loop, UV_RUN_DEFAULT);
-    if (lg.ctx)
-        lws_context_destroy(lg.ctx);
-    uv_run(&lg.loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&lg.loop) != 0)
-        fprintf(stderr, "loadgen: event loop closed with handles left\n");
+    blws_run(&lg.io);
     for (size_t i = 0; i < lg.n; i++)
         bwsq_free(&lg.chargers[i].q);
     free(lg.chargers);

@@ -3,6 +3,7 @@
 # round trip; for the scale benchmark (scale.py) and its smoke test.
 add_executable(loadgen ${CMAKE_CURRENT_LIST_DIR}/loadgen.c
                ${CMAKE_CURRENT_LIST_DIR}/loadgen_ocpp.c
+               ${CMAKE_CURRENT_LIST_DIR}/bench_lws.c
                ${CMAKE_CURRENT_LIST_DIR}/bench_wsq.c
                ${CMAKE_CURRENT_LIST_DIR}/bench_hist.c
                ${PROJECT_SOURCE_DIR}/proxy/frame.c)

@@ -16,10 +16,8 @@
  * one). SIGINT/SIGTERM: exit 0, after a line with the messages relayed each
  * way. Exit 2: bad arguments or cannot listen.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +25,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "bench_lws.h"
 #include "bench_wsq.h"
 
 #define RR_RX_CHUNK 4096      /* as the gateway's */
@@ -48,23 +47,13 @@ struct rr_down {
 };
 
 static struct {
-    uv_loop_t loop;
-    struct lws_context *ctx;
+    struct blws io;
     struct lws_vhost *vh;
-    uv_signal_t sigint, sigterm;
     uv_timer_t stopper;
-    char up_host[256], up_path[512];
-    int up_port;
+    struct blws_url up;
     uint64_t from_chargers, from_upstream, pairs;
     bool stopping;
 } rr;
-
-/* Hangs a socket up without a close handshake (it is a benchmark). */
-static void rr__drop(struct lws *wsi)
-{
-    if (wsi)
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
-}
 
 static void rr__release(struct rr_pair *p)
 {
@@ -79,22 +68,15 @@ static void rr__release(struct rr_pair *p)
 
 static int rr__connect_up(struct rr_pair *p, const char *subprotocol)
 {
-    char path[sizeof(rr.up_path) + RR_ID_MAX + 2];
-    snprintf(path, sizeof(path), "%s/%s", rr.up_path, p->id);
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof(i));
-    i.context = rr.ctx;
+    i.context = rr.io.ctx;
     i.vhost = rr.vh;
-    i.address = rr.up_host;
-    i.port = rr.up_port;
-    i.path = path;
-    i.host = rr.up_host;
-    i.origin = rr.up_host;
     i.protocol = subprotocol;
     i.local_protocol_name = RR_PROTO_UP;
     i.userdata = p;
     p->up_wanted = true;
-    if (lws_client_connect_via_info(&i))
+    if (blws_connect(&rr.up, p->id, &i))
         return 0;
     p->up_wanted = false;
     return -1;
@@ -106,23 +88,20 @@ static int rr__up_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     struct rr_pair *p = user;
     const char *msg;
     size_t n;
+    int rc;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         p->up = wsi;
         p->up_wanted = false;
         return bwsq_writeable(&p->uq, wsi); /* what the charger sent meanwhile */
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        switch (bwsq_receive(&p->uq, wsi, in, len, &msg, &n)) {
-        case 1:
-            rr.from_upstream++;
-            if (bwsq_send(&p->dq, p->down_open ? p->down : NULL, msg, n) < 0)
-                rr__drop(p->down);
-            return 0;
-        case 0:
-            return 0;
-        default:
-            return -1;
-        }
+        rc = bwsq_receive(&p->uq, wsi, in, len, &msg, &n);
+        if (rc != 1)
+            return rc; /* 0: pieces still due */
+        rr.from_upstream++;
+        if (bwsq_send(&p->dq, p->down_open ? p->down : NULL, msg, n) < 0)
+            blws_drop(p->down);
+        return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return bwsq_writeable(&p->uq, wsi);
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -134,7 +113,7 @@ static int rr__up_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
                     in ? (const char *)in : "?");
         p->up = NULL;
         p->up_wanted = false;
-        rr__drop(p->down);
+        blws_drop(p->down);
         rr__release(p);
         return 0;
     default:
@@ -147,22 +126,16 @@ static int rr__up_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 /* The charger's id (the last path segment) and its upstream socket. */
 static int rr__bind(struct lws *wsi, struct rr_down *d)
 {
-    const char *proto = lws_get_protocol(wsi)->name;
     char uri[256];
-    if (strcmp(proto, "ocpp1.6") != 0 && strcmp(proto, "ocpp2.0.1") != 0)
-        return -1; /* no subprotocol offered: lws bound it to the first protocol */
-    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-    while (n > 0 && uri[n - 1] == '/')
-        uri[--n] = '\0';
-    const char *id = n > 0 ? strrchr(uri, '/') : NULL;
-    if (!id || !id[1] || strlen(id + 1) > RR_ID_MAX)
+    const char *id = blws_charger_id(wsi, uri, sizeof(uri));
+    if (!id || !*id || strlen(id) > RR_ID_MAX)
         return -1;
     struct rr_pair *p = calloc(1, sizeof(*p));
     if (!p)
         return -1;
-    snprintf(p->id, sizeof(p->id), "%s", id + 1);
+    snprintf(p->id, sizeof(p->id), "%s", id);
     p->down = wsi;
-    if (rr__connect_up(p, proto) < 0) {
+    if (rr__connect_up(p, lws_get_protocol(wsi)->name) < 0) {
         fprintf(stderr, "ref_relay: cannot start the upstream connect charger=%s\n", p->id);
         free(p);
         return -1;
@@ -182,6 +155,7 @@ static int rr__down_callback(struct lws *wsi, enum lws_callback_reasons reason, 
     struct rr_pair *p;
     const char *msg;
     size_t n;
+    int rc;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return rr__bind(wsi, d);
@@ -193,15 +167,11 @@ static int rr__down_callback(struct lws *wsi, enum lws_callback_reasons reason, 
     case LWS_CALLBACK_RECEIVE:
         if (!(p = d->pair))
             return -1;
-        switch (bwsq_receive(&p->dq, wsi, in, len, &msg, &n)) {
-        case 1:
-            rr.from_chargers++;
-            return bwsq_send(&p->uq, p->up, msg, n) < 0 ? -1 : 0;
-        case 0:
-            return 0;
-        default:
-            return -1;
-        }
+        rc = bwsq_receive(&p->dq, wsi, in, len, &msg, &n);
+        if (rc != 1)
+            return rc; /* 0: pieces still due */
+        rr.from_chargers++;
+        return bwsq_send(&p->uq, p->up, msg, n) < 0 ? -1 : 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return d->pair ? bwsq_writeable(&d->pair->dq, wsi) : 0;
     case LWS_CALLBACK_CLOSED:
@@ -209,7 +179,7 @@ static int rr__down_callback(struct lws *wsi, enum lws_callback_reasons reason, 
             d->pair = NULL;
             p->down = NULL;
             p->down_open = false;
-            rr__drop(p->up);
+            blws_drop(p->up);
             rr__release(p);
         }
         return 0;
@@ -234,10 +204,8 @@ static void rr__stop_now(uv_timer_t *t)
     (void)t;
     fprintf(stderr, "ref_relay: chargers=%" PRIu64 " from_chargers=%" PRIu64
             " from_upstream=%" PRIu64 "\n", rr.pairs, rr.from_chargers, rr.from_upstream);
-    lws_context_destroy(rr.ctx);
+    blws_stop(&rr.io);
     uv_close((uv_handle_t *)&rr.stopper, NULL);
-    uv_close((uv_handle_t *)&rr.sigint, NULL);
-    uv_close((uv_handle_t *)&rr.sigterm, NULL);
 }
 
 /* Never destroy the context inside a callback: from a timer (PLATFORM.md). */
@@ -251,63 +219,6 @@ static void rr__on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&rr.stopper, rr__stop_now, 0, 0);
 }
 
-static int rr__listen(int port)
-{
-    void *foreign_loops[1] = { &rr.loop };
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-    info.foreign_loops = foreign_loops;
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    rr.ctx = lws_create_context(&info);
-    if (!rr.ctx) {
-        fprintf(stderr, "ref_relay: cannot create the lws context (libwebsockets-evlib-uv?)\n");
-        return -1;
-    }
-    memset(&info, 0, sizeof(info));
-    info.vhost_name = "ref-relay";
-    info.iface = "127.0.0.1";
-    info.port = port;
-    info.protocols = rr_protocols;
-    rr.vh = lws_create_vhost(rr.ctx, &info);
-    if (!rr.vh) {
-        fprintf(stderr, "ref_relay: cannot listen on 127.0.0.1:%d\n", port);
-        return -1;
-    }
-    printf("port=%d\n", lws_get_vhost_listen_port(rr.vh));
-    fflush(stdout);
-    return 0;
-}
-
-/* ws://host[:port][/path] */
-static int rr__parse_url(const char *url)
-{
-    if (strncmp(url, "ws://", 5) != 0)
-        return -1;
-    const char *host = url + 5, *slash = strchr(host, '/'), *colon = strchr(host, ':');
-    if (colon && slash && colon > slash)
-        colon = NULL;
-    size_t hl = colon ? (size_t)(colon - host) : slash ? (size_t)(slash - host) : strlen(host);
-    if (hl == 0 || hl >= sizeof(rr.up_host))
-        return -1;
-    memcpy(rr.up_host, host, hl);
-    rr.up_host[hl] = '\0';
-    rr.up_port = 80;
-    if (colon) {
-        char *end;
-        long p = strtol(colon + 1, &end, 10);
-        if (p < 1 || p > 65535 || (*end && *end != '/'))
-            return -1;
-        rr.up_port = (int)p;
-    }
-    snprintf(rr.up_path, sizeof(rr.up_path), "%s", slash ? slash : "");
-    size_t pl = strlen(rr.up_path);
-    if (pl && rr.up_path[pl - 1] == '/')
-        rr.up_path[pl - 1] = '\0';
-    return 0;
-}
-
 static int rr__args(int argc, char **argv, int *port)
 {
     static const struct option opts[] = {
@@ -318,19 +229,15 @@ static int rr__args(int argc, char **argv, int *port)
     int opt;
     bool upstream = false;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
-        long v;
         switch (opt) {
         case 'u':
-            if (rr__parse_url(optarg) < 0)
+            if (blws_parse_url(optarg, &rr.up) < 0)
                 return -1;
             upstream = true;
             break;
         case 'p':
-            v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 65535)
+            if (blws_parse_port(optarg, port) < 0)
                 return -1;
-            *port = (int)v;
             break;
         default:
             return -1;
@@ -346,31 +253,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: ref_relay --upstream ws://HOST:PORT/PATH [--port N]\n");
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-    lws_set_log_level(LLL_ERR, NULL);
-    if (uv_loop_init(&rr.loop) != 0) {
-        fprintf(stderr, "ref_relay: cannot create the event loop\n");
+    if (blws_init(&rr.io, "ref_relay") < 0)
         return 2;
-    }
-    uv_timer_init(&rr.loop, &rr.stopper);
-    uv_signal_init(&rr.loop, &rr.sigint);
-    uv_signal_init(&rr.loop, &rr.sigterm);
-    if (rr__listen(port) < 0) {
+    uv_timer_init(&rr.io.loop, &rr.stopper);
+    rr.vh = blws_listen(&rr.io, "ref-relay", port, rr_protocols);
+    if (!rr.vh) {
         rc = 2;
-        if (rr.ctx)
-            lws_context_destroy(rr.ctx);
+        blws_stop(&rr.io);
         uv_close((uv_handle_t *)&rr.stopper, NULL);
-        uv_close((uv_handle_t *)&rr.sigint, NULL);
-        uv_close((uv_handle_t *)&rr.sigterm, NULL);
     } else {
-        uv_signal_start(&rr.sigint, rr__on_signal, SIGINT);
-        uv_signal_start(&rr.sigterm, rr__on_signal, SIGTERM);
+        blws_catch_signals(&rr.io, rr__on_signal);
     }
-    uv_run(&rr.loop, UV_RUN_DEFAULT);
-    if (rr.ctx)
-        lws_context_destroy(rr.ctx);
-    uv_run(&rr.loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&rr.loop) != 0)
-        fprintf(stderr, "ref_relay: event loop closed with handles left\n");
+    blws_run(&rr.io);
     return rc;
 }
