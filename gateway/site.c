@@ -176,7 +176,7 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
         if (o->status == OCPP_ST_FAULTED || o->status == OCPP_ST_UNAVAILABLE) {
             for (int i = 0; i < n; i++)
                 site__set_state(site, ch, &ch->conn[i], site__state(o->status));
-            site_changed(site);
+            site_changed_soon(site); /* it draws nothing now */
         }
         return;
     }
@@ -191,9 +191,10 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
     struct site_connector *c = &ch->conn[k - 1];
     if (o->kind == OCPP_OBS_TX_START && o->transaction_id[0])
         snprintf(c->tx_id, sizeof(c->tx_id), "%s", o->transaction_id);
-    /* Most observations are MeterValues that move nothing much: those wait
-     * for the next coalesced run. A state, the EV's needs or a rising draw
-     * go at once. */
+    /* What may make the site draw more is acted on at once: a car arriving,
+     * a rising draw, the EV's needs. The rest (MeterValues that move nothing
+     * much, a car leaving or pausing, which only frees current) waits for
+     * the next coalesced run. */
     enum balancer_state was = c->state;
     bool urgent = false;
     switch (o->kind) {
@@ -224,7 +225,7 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
     default:
         return;
     }
-    if (urgent || c->state != was)
+    if (urgent || (!site__active(was) && site__active(c->state)))
         site_changed(site);
     else
         site_changed_soon(site);

@@ -82,8 +82,7 @@ void site_free(struct site *site);
 void site_observer(struct site *site, struct proxy_observer *out);
 
 /* Tells the control loop that something it reads changed, in a way that must
- * be acted on at once (a meter reading, a car arriving or leaving, a rising
- * draw)... */
+ * be acted on at once (a meter reading, a car arriving, a rising draw)... */
 void site_changed(struct site *site);
 
 /* ...or in a way that can wait a moment: runs are coalesced, so that a

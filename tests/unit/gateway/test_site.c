@@ -1,7 +1,8 @@
 /* Unit tests of the site model (gateway/site.c): what the proxy observes
  * lands on the right connector, and the control loop is woken at once only
- * for what must be acted on at once (a state, the EV's needs, a rising draw);
- * MeterValues that move nothing much wait for a coalesced run. */
+ * for what may make the site draw more (a car arriving, the EV's needs, a
+ * rising draw); MeterValues that move nothing much, and cars leaving, wait
+ * for a coalesced run. */
 #include <math.h>
 
 #include "test.h"
@@ -67,7 +68,7 @@ static void observe(struct fixture *f, struct ocpp_observation o)
     f->obs.observed(f->obs.ctx, "CP01", &o);
 }
 
-TEST(state_changes_are_urgent_meter_noise_is_not)
+TEST(arrivals_and_rising_draws_are_urgent_the_rest_waits)
 {
     struct fixture f;
     ASSERT_EQ(fixture_open(&f), 0);
@@ -98,12 +99,28 @@ TEST(state_changes_are_urgent_meter_noise_is_not)
     observe(&f, needs);
     ASSERT_EQ(urgent_runs, 4);
 
+    st.status = OCPP_ST_SUSPENDED_EV;              /* pausing frees current */
+    observe(&f, st);
+    st.status = OCPP_ST_CHARGING;                  /* and resuming draws within its limit */
+    observe(&f, st);
+    ASSERT_EQ(urgent_runs, 4);
     struct ocpp_observation stop = obs_of(OCPP_OBS_TX_STOP, 2, NAN);
-    observe(&f, stop);
-    ASSERT_EQ(urgent_runs, 5);
+    observe(&f, stop);                             /* leaving frees current */
+    ASSERT_EQ(urgent_runs, 4);
+    ASSERT_EQ(later_runs, 7);
     ASSERT_EQ(f.site.chargers[0].conn[1].state, BALANCER_FINISHING);
     ASSERT(isnan(f.site.chargers[0].conn[1].measured_a[0]));
     ASSERT_EQ(f.site.chargers[0].conn[0].state, BALANCER_AVAILABLE);
+    st.status = OCPP_ST_PREPARING;                 /* the next car */
+    observe(&f, st);
+    ASSERT_EQ(urgent_runs, 5);
+
+    struct ocpp_observation fault = obs_of(OCPP_OBS_STATUS, 0, NAN);
+    fault.status = OCPP_ST_FAULTED;                /* the whole charger */
+    observe(&f, fault);
+    ASSERT_EQ(urgent_runs, 5);
+    ASSERT_EQ(f.site.chargers[0].conn[0].state, BALANCER_FAULTED);
+    ASSERT_EQ(f.site.chargers[0].conn[1].state, BALANCER_FAULTED);
     fixture_close(&f);
 }
 
@@ -145,7 +162,7 @@ TEST(settling_waits_for_the_coalesced_run)
 
 int main(void)
 {
-    RUN(state_changes_are_urgent_meter_noise_is_not);
+    RUN(arrivals_and_rising_draws_are_urgent_the_rest_waits);
     RUN(transaction_id_finds_the_connector_and_unknown_ones_are_ignored);
     RUN(settling_waits_for_the_coalesced_run);
     return test_summary();
