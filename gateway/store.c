@@ -136,6 +136,7 @@ static const char *const store__sql[ST__COUNT] = {
                   " ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
     [ST_KV_GET] = "SELECT value FROM kv WHERE ns = ?1 AND key = ?2",
     [ST_KV_DELETE] = "DELETE FROM kv WHERE ns = ?1 AND key = ?2",
+    [ST_KV_DELETE_VALUE] = "DELETE FROM kv WHERE ns = ?1 AND value = ?2 AND key <> ?3",
 };
 
 /* ---- Errors ---- */

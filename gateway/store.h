@@ -254,5 +254,9 @@ int store_kv_put(struct store *st, const char *ns, const char *key, const char *
 int store_kv_get(struct store *st, const char *ns, const char *key, char **value);
 /* -ENOENT if absent. */
 int store_kv_delete(struct store *st, const char *ns, const char *key);
+/* Deletes every key of ns that holds value, except except_key; returns how
+ * many went. */
+int store_kv_delete_value(struct store *st, const char *ns, const char *value,
+                          const char *except_key);
 
 #endif

@@ -371,3 +371,20 @@ int store_kv_delete(struct store *st, const char *ns, const char *key)
         return r;
     return sqlite3_changes(st->db) ? 0 : -ENOENT;
 }
+
+int store_kv_delete_value(struct store *st, const char *ns, const char *value,
+                          const char *except_key)
+{
+    if (!store__kv_ok(ns, except_key) || !value)
+        return store__invalid("store_kv_delete_value: ns, value or key");
+    int r = store__begin(st, true);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *s = st->stmt[ST_KV_DELETE_VALUE];
+    store__bind_text(s, 1, ns);
+    store__bind_text(s, 2, value);
+    store__bind_text(s, 3, except_key);
+    if ((r = store__step(st, s, "kv delete by value")) < 0)
+        return r;
+    return sqlite3_changes(st->db);
+}

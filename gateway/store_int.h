@@ -53,6 +53,7 @@ enum store__stmt {
     ST_KV_PUT,
     ST_KV_GET,
     ST_KV_DELETE,
+    ST_KV_DELETE_VALUE,
     ST__COUNT
 };
 

@@ -84,6 +84,8 @@ const struct agg_ref *agg__ref_get(const struct agg_ref *refs, const char *key);
 /* Transactions are kept in the store too: a RemoteStopTransaction after a
  * restart still finds its charger. */
 void agg__tx_put(struct aggregate *a, const char *tx, const char *charger, int connector);
+/* A transaction started: as agg__tx_put, and any other of that connector is over. */
+void agg__tx_start(struct aggregate *a, const char *tx, const char *charger, int connector);
 const struct agg_ref *agg__tx_get(struct aggregate *a, const char *tx);
 void agg__tx_end(struct aggregate *a, const char *tx);
 /* The gateway's current time, RFC 3339. */

@@ -473,7 +473,7 @@ static void agg__learn_id16(struct aggregate *a, const struct agg_route *r, cons
     x->id16 = (int64_t)tx->valuedouble;
     agg_btx_save(&a->bridged, x);
     snprintf(key, sizeof(key), "%.0f", tx->valuedouble);
-    agg__tx_put(a, key, r->charger, x->connector);
+    agg__tx_start(a, key, r->charger, x->connector);
     log_info("proxy", "transaction started charger=%s evse=%d site_connector=%d tx=%s site_tx=%s", r->charger,
              x->connector, x->number, x->id201, key);
 }

@@ -75,6 +75,26 @@ void agg__tx_put(struct aggregate *a, const char *tx, const char *charger, int c
         store_kv_put(a->proxy->store, AGG__TX_NS, tx, value);
 }
 
+void agg__tx_start(struct aggregate *a, const char *tx, const char *charger, int connector)
+{
+    /* A connector runs one transaction at a time: one of it whose stop never
+     * came (a charger that lost it in a reboot) is over. Without this the
+     * store would keep such entries for ever. */
+    for (size_t i = 0; i < AGG_REFS; i++) {
+        struct agg_ref *r = &a->txs[i];
+        if (r->key[0] && r->connector == connector && strcmp(r->charger, charger) == 0 &&
+            strcmp(r->key, tx) != 0)
+            r->key[0] = '\0';
+    }
+    agg__tx_put(a, tx, charger, connector);
+    char value[CONFIG_ID_MAX + 16];
+    snprintf(value, sizeof(value), "%d/%s", connector, charger);
+    int gone = a->proxy->store ? store_kv_delete_value(a->proxy->store, AGG__TX_NS, value, tx) : 0;
+    if (gone > 0)
+        log_info("proxy", "forgot transactions never stopped charger=%s connector=%d count=%d", charger,
+                 connector, gone);
+}
+
 const struct agg_ref *agg__tx_get(struct aggregate *a, const char *tx)
 {
     const struct agg_ref *ref = agg__ref_get(a->txs, tx);
@@ -563,7 +583,7 @@ int aggregate_deliver(struct session *site, const char *frame, size_t len)
         if (cJSON_IsNumber(tx)) {
             char key[32];
             snprintf(key, sizeof(key), "%.0f", tx->valuedouble);
-            agg__tx_put(a, key, c->id, route.connector);
+            agg__tx_start(a, key, c->id, route.connector);
         }
         cJSON_Delete(payload);
     }

@@ -941,6 +941,39 @@ def test_remote_stop_reaches_the_charger_after_a_gateway_restart(csms, gateway, 
     ocpp_sim.assert_no_violations(csms, cp2, cp2b)
 
 
+def test_transaction_never_stopped_is_forgotten_when_its_connector_starts_another(
+        csms, gateway, charger):
+    """A charger that lost a StopTransaction (a reboot mid-session) starts the
+    next transaction on the same connector: the first is over. The CSMS's
+    RemoteStopTransaction of it is refused, before and after a gateway
+    restart (the store keeps no entry for it: it would stay for ever); the
+    new one is still routed."""
+    cfg = site_config(gateway, name="gw1")
+    gw1 = gateway(config=cfg, name="gw1")
+    wait_site_up(csms, gw1)
+    cp2 = connect_site(charger, ids=("CP02",))["CP02"]
+    txs = []
+    for _ in range(2):
+        cp2.status("Preparing", 2)
+        txs.append(cp2.call("StartTransaction", {"connectorId": 2, "idTag": "SIMTAG0001",
+                                                 "meterStart": 0,
+                                                 "timestamp": ocpp_sim.now_iso()})["transactionId"])
+        cp2.status("Charging", 2)
+    lost, running = txs
+    assert csms.call(SITE, "RemoteStopTransaction", {"transactionId": lost}) == {"status": "Rejected"}
+    gw1.wait_log(r"forgot transactions never stopped charger=CP02 connector=2 count=1")
+    assert gw1.terminate() == 0
+    gw2 = gateway(config=cfg, name="gw2")
+    csms.wait_connected(SITE, count=2)
+    cp2b = charger("CP02", "1.6", gw=gw2, connectors=2)
+    cp2b.boot()
+    assert csms.call(SITE, "RemoteStopTransaction", {"transactionId": lost}) == {"status": "Rejected"}
+    assert csms.call(SITE, "RemoteStopTransaction", {"transactionId": running}) == {"status": "Accepted"}
+    assert [f.payload for f in cp2b.received(action="RemoteStopTransaction", types=2)] == \
+        [{"transactionId": running}]
+    ocpp_sim.assert_no_violations(csms, cp2, cp2b)
+
+
 def test_charger_back_without_a_boot_leaves_unavailable(csms, gateway, charger):
     """The gateway itself told the CSMS that a charger's connectors are Unavailable
     when it left; when the charger is back (a network blip: a new socket, no

@@ -912,6 +912,23 @@ TEST(kv)
     free(v);
     ASSERT_EQ(store_kv_put(st, "", "k", "v"), -EINVAL);
     ASSERT_EQ(store_kv_put(st, "n", "k", NULL), -EINVAL);
+
+    /* By value: the other keys holding it go, in that namespace only. */
+    ASSERT_EQ(store_kv_put(st, "tx", "41", "2/CP02"), 0);
+    ASSERT_EQ(store_kv_put(st, "tx", "42", "2/CP02"), 0);
+    ASSERT_EQ(store_kv_put(st, "tx", "43", "1/CP02"), 0);
+    ASSERT_EQ(store_kv_put(st, "other", "40", "2/CP02"), 0);
+    ASSERT_EQ(store_kv_put(st, "tx", "44", "2/CP02"), 0);
+    ASSERT_EQ(store_kv_delete_value(st, "tx", "2/CP02", "44"), 2);
+    ASSERT_EQ(store_kv_get(st, "tx", "41", &v), -ENOENT);
+    ASSERT_EQ(store_kv_get(st, "tx", "44", &v), 0);
+    free(v);
+    ASSERT_EQ(store_kv_get(st, "tx", "43", &v), 0);
+    free(v);
+    ASSERT_EQ(store_kv_get(st, "other", "40", &v), 0);
+    free(v);
+    ASSERT_EQ(store_kv_delete_value(st, "tx", "2/CP02", "44"), 0);
+    ASSERT_EQ(store_kv_delete_value(st, "tx", NULL, "44"), -EINVAL);
     ASSERT_EQ(close_all(st, &loop), 0);
 }
 
