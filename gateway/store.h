@@ -234,7 +234,8 @@ int store_local_list_get(struct store *st, const char *identity, const char *tag
                          enum store_auth_status *status, int64_t *expiry_s);
 
 /* Records the CSMS's answer for tag (expiry_s: 0 none). Site-wide. Not
- * durable on its own: it is synced with the next durable commit. */
+ * durable on its own: it is synced with the next durable commit. The same
+ * verdict with an expiry less than a minute later is not written again. */
 int store_auth_cache_put(struct store *st, const char *tag, enum store_auth_status status,
                          int64_t expiry_s);
 

@@ -237,11 +237,33 @@ int store_local_list_get(struct store *st, const char *identity, const char *tag
 
 /* ---- Auth cache ---- */
 
+/* Whether the cache already holds this verdict, with an expiry at most a
+ * minute older: every Authorize and transaction start answers with the
+ * tag's verdict again, and rewriting it each time costs a commit. */
+static bool store__auth_cache_same(struct store *st, const char *tag, enum store_auth_status status,
+                                   int64_t expiry_s)
+{
+    const int64_t slack_s = 60;
+    sqlite3_stmt *s = st->stmt[ST_AC_GET];
+    store__bind_text(s, 1, tag);
+    bool same = false;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t had = sqlite3_column_int64(s, 1);
+        same = sqlite3_column_int(s, 0) == (int)status &&
+               (had == expiry_s || (had && expiry_s >= had && expiry_s - had < slack_s));
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return same;
+}
+
 int store_auth_cache_put(struct store *st, const char *tag, enum store_auth_status status,
                          int64_t expiry_s)
 {
     if (!store__text_ok(tag, STORE_TAG_MAX, false) || !store__status_ok(status, false))
         return store__invalid("store_auth_cache_put: tag or status");
+    if (store__auth_cache_same(st, tag, status, expiry_s))
+        return 0;
     /* A cache: committed with the next transaction, without an fsync of its
      * own (one per Authorize answer would stall the loop at scale). A power
      * cut may forget the latest answers; the CSMS gives them again. */

@@ -873,6 +873,28 @@ TEST(auth_cache)
     ASSERT_EQ(st->auth_count, 2);
     ASSERT_EQ(store_auth_cache_put(st, "TAG3", STORE_AUTH_REMOVE, 0), -EINVAL);
 
+    /* The same verdict again, its expiry moved by under a minute: no write. */
+    ASSERT_EQ(store_flush(st), 0);
+    ASSERT_EQ(store_auth_cache_put(st, "TAG1", STORE_AUTH_ACCEPTED, 5059), 0);
+    ASSERT(!st->in_tx);
+    ASSERT_EQ(store_auth_cache_put(st, "TAG2", STORE_AUTH_BLOCKED, 0), 0);
+    ASSERT(!st->in_tx);
+    ASSERT_EQ(store_auth_cache_get(st, "TAG1", 5000, &status), 0);
+    ASSERT_EQ(status, STORE_AUTH_EXPIRED);          /* the expiry kept is 5000 */
+    ASSERT_EQ(store_auth_cache_put(st, "TAG1", STORE_AUTH_ACCEPTED, 5060), 0);
+    ASSERT(st->in_tx);
+    ASSERT_EQ(store_auth_cache_get(st, "TAG1", 5000, &status), 0);
+    ASSERT_EQ(status, STORE_AUTH_ACCEPTED);
+    ASSERT_EQ(store_auth_cache_put(st, "TAG1", STORE_AUTH_BLOCKED, 5060), 0);  /* a new verdict */
+    ASSERT_EQ(store_auth_cache_get(st, "TAG1", 5000, &status), 0);
+    ASSERT_EQ(status, STORE_AUTH_BLOCKED);
+    ASSERT_EQ(store_auth_cache_put(st, "TAG1", STORE_AUTH_BLOCKED, 1000), 0);  /* shorter: written */
+    ASSERT_EQ(store_auth_cache_get(st, "TAG1", 1000, &status), 0);
+    ASSERT_EQ(status, STORE_AUTH_EXPIRED);
+    ASSERT_EQ(store_auth_cache_put(st, "TAG1", STORE_AUTH_BLOCKED, 0), 0);     /* never expires */
+    ASSERT_EQ(store_auth_cache_get(st, "TAG1", INT64_MAX, &status), 0);
+    ASSERT_EQ(status, STORE_AUTH_BLOCKED);
+
     /* Bounded: the entries put longest ago go first. */
     char tag[32];
     for (int i = 0; i < STORE_AUTH_CACHE_MAX; i++) {
