@@ -28,13 +28,17 @@ static struct site_charger *site__add(struct site *site, const char *id,
         site->chargers = grown;
         site->cap_chargers = cap;
     }
+    struct site_connector *conn = calloc((size_t)cfg->connectors, sizeof(*conn));
+    if (!conn)
+        return NULL;
     struct site_charger *ch = &site->chargers[site->n_chargers++];
     memset(ch, 0, sizeof(*ch));
     snprintf(ch->id, sizeof(ch->id), "%s", id);
     ch->cfg = cfg;
     ch->following = -1;
     ch->csms_max_a = ch->csms_all_a = ch->sent_a = NAN;
-    for (int i = 0; i < SITE_MAX_CONNECTORS; i++)
+    ch->conn = conn;
+    for (int i = 0; i < cfg->connectors; i++)
         site__connector_init(&ch->conn[i]);
     return ch;
 }
@@ -64,6 +68,8 @@ int site_init(struct site *site, uv_loop_t *loop, const struct config *cfg)
 
 void site_free(struct site *site)
 {
+    for (size_t i = 0; i < site->n_chargers; i++)
+        free(site->chargers[i].conn);
     free(site->chargers);
     memset(site, 0, sizeof(*site));
 }
@@ -253,7 +259,7 @@ static void site__charger_link(void *ctx, const char *id, bool up)
     if (up) {
         /* A new socket: whatever the gateway sent before is sent again. */
         ch->sent_a = NAN;
-        for (int i = 0; i < SITE_MAX_CONNECTORS; i++)
+        for (int i = 0; i < ch->cfg->connectors; i++)
             ch->conn[i].sent_a = NAN;
     }
     site_changed(site);

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "proxy.h"
 
-#define SITE_MAX_CONNECTORS 16
+#define SITE_MAX_CONNECTORS 16 /* config: a charger has 1 to 16 */
 
 struct site_connector {
     enum balancer_state state;
@@ -40,7 +40,9 @@ struct site_charger {
     bool unsettled;                    /* a decrease is on its way: others wait */
     bool over_limit;                   /* drew above its limit past the apply window */
     uint64_t profile_writes;           /* profiles sent to it since the start */
-    struct site_connector conn[SITE_MAX_CONNECTORS];
+    /* cfg->connectors of them, apart: the control loop walks every charger
+     * several times a run, and 1,000 chargers must stay in the cache. */
+    struct site_connector *conn;
 };
 
 /* The latest good readings of the site's meters (gateway/metering.c). A time
