@@ -72,7 +72,7 @@ static void control__ev_draw(const struct control *c, struct balancer_site *bs)
     double a[BALANCER_PHASES] = { 0, 0, 0 };
     for (size_t i = 0; i < site->n_chargers; i++) {
         const struct site_charger *ch = &site->chargers[i];
-        for (int k = 0; k < ch->cfg->connectors; k++) {
+        for (int k = 0; k < ch->n_conn; k++) {
             const double *m = ch->conn[k].measured_a;
             if (ch->cfg->phases == 1) {
                 double most = 0;
@@ -202,7 +202,7 @@ static void control__compliance(struct control *c, struct site_charger *ch, uint
     const double tolerance_a = 1.0; /* meters and chargers round */
     uint64_t window = (uint64_t)c->cfg->balancer.apply_window_s * 1000;
     bool over = false;
-    for (int k = 0; k < ch->cfg->connectors; k++) {
+    for (int k = 0; k < ch->n_conn; k++) {
         struct site_connector *sc = &ch->conn[k];
         double draw = 0;
         for (int p = 0; p < BALANCER_PHASES; p++)
@@ -242,7 +242,7 @@ static size_t control__input(struct control *c)
          * count it at its maximum, never at the best case. */
         control__compliance(c, ch, uv_now(c->loop));
         bool steered = ch->online && ch->ready && ch->smart && ch->following != 0 && !ch->over_limit;
-        for (int k = 0; k < cc->connectors; k++, n++) {
+        for (int k = 0; k < ch->n_conn; k++, n++) {
             const struct site_connector *sc = &ch->conn[k];
             struct balancer_connector *b = &c->in[n];
             balancer_connector_init(b);
@@ -315,13 +315,13 @@ static bool control__decreasing(const struct control *c)
 {
     const struct site *site = c->site;
     size_t base = 0;
-    for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].cfg->connectors, i++) {
+    for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].n_conn, i++) {
         const struct site_charger *ch = &site->chargers[i];
         if (!control__steerable(ch))
             continue;
         if (ch->unsettled || control__charger_total(c, i) < ch->sent_a - CONTROL__EPS_A)
             return true;
-        for (int k = 0; k < ch->cfg->connectors; k++)
+        for (int k = 0; k < ch->n_conn; k++)
             if (c->out[base + (size_t)k].limit_a < ch->conn[k].sent_a - CONTROL__EPS_A)
                 return true;
     }
@@ -342,9 +342,9 @@ static int control__apply(struct control *c)
     size_t base = 0;
     int written = 0;
 
-    for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].cfg->connectors, i++) {
+    for (size_t i = 0; i < site->n_chargers; base += (size_t)site->chargers[i].n_conn, i++) {
         struct site_charger *ch = &site->chargers[i];
-        int nc = ch->cfg->connectors;
+        int nc = ch->n_conn;
         if (!control__steerable(ch))
             continue;
         bool due = ch->last_increase_ms == 0 || now - ch->last_increase_ms >= interval;
@@ -389,9 +389,7 @@ static void control__run(uv_timer_t *t)
 {
     struct control *c = t->data;
     struct site *site = c->site;
-    size_t n_conn = 0;
-    for (size_t i = 0; i < site->n_chargers; i++)
-        n_conn += (size_t)site->chargers[i].cfg->connectors;
+    size_t n_conn = site->n_connectors;
     if (control__grow(c, n_conn, site->n_chargers) < 0) {
         log_error("control", "out of memory connectors=%zu", n_conn);
         return;
@@ -479,7 +477,7 @@ void control_report(const struct control *c, struct control_report *out)
     for (size_t i = 0; i < site->n_chargers; i++) {
         const struct site_charger *ch = &site->chargers[i];
         bool steers = control__steerable(ch) && ch->following != 0 && !ch->over_limit;
-        for (int k = 0; k < ch->cfg->connectors; k++) {
+        for (int k = 0; k < ch->n_conn; k++) {
             double kw = control__draw_kw(ch, k, v);
             ev += kw;
             steered += steers ? kw : 0;

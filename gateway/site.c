@@ -38,6 +38,8 @@ static struct site_charger *site__add(struct site *site, const char *id,
     ch->following = -1;
     ch->csms_max_a = ch->csms_all_a = ch->sent_a = NAN;
     ch->conn = conn;
+    ch->n_conn = cfg->connectors;
+    site->n_connectors += (size_t)cfg->connectors;
     for (int i = 0; i < cfg->connectors; i++)
         site__connector_init(&ch->conn[i]);
     return ch;
@@ -175,7 +177,7 @@ static void site__observed(void *ctx, const char *id, const struct ocpp_observat
     struct site_charger *ch = site_find(site, id);
     if (!ch)
         return;
-    int n = ch->cfg->connectors;
+    int n = ch->n_conn;
     if (o->connector == 0 && o->kind == OCPP_OBS_STATUS) {
         /* The charger as a whole: only a fault or unavailability says anything
          * about its connectors. */
@@ -259,7 +261,7 @@ static void site__charger_link(void *ctx, const char *id, bool up)
     if (up) {
         /* A new socket: whatever the gateway sent before is sent again. */
         ch->sent_a = NAN;
-        for (int i = 0; i < ch->cfg->connectors; i++)
+        for (int i = 0; i < ch->n_conn; i++)
             ch->conn[i].sent_a = NAN;
     }
     site_changed(site);
@@ -294,7 +296,7 @@ static void site__csms_limit(void *ctx, const char *id, int connector, double li
         ch->csms_max_a = limit_a;
     else if (connector < 0)
         ch->csms_all_a = limit_a;
-    else if (connector <= ch->cfg->connectors)
+    else if (connector <= ch->n_conn)
         ch->conn[connector - 1].csms_limit_a = limit_a;
     log_info("site", "CSMS limit charger=%s connector=%d limit_a=%.1f", id, connector, limit_a);
     site_changed(site);

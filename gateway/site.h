@@ -43,6 +43,7 @@ struct site_charger {
     /* cfg->connectors of them, apart: the control loop walks every charger
      * several times a run, and 1,000 chargers must stay in the cache. */
     struct site_connector *conn;
+    int n_conn;                        /* cfg->connectors, kept at hand for the same reason */
 };
 
 /* The latest good readings of the site's meters (gateway/metering.c). A time
@@ -66,6 +67,7 @@ struct site {
     uv_loop_t *loop;
     struct site_charger *chargers;
     size_t n_chargers, cap_chargers;
+    size_t n_connectors;               /* of every charger */
     void (*changed)(void *ctx, bool urgent); /* something the balancer reads changed */
     void *changed_ctx;
     /* Aggregate mode: the CSMS's limits on the site as a whole, NAN none. */

@@ -147,7 +147,7 @@ static cJSON *status__charger(const struct status *st, const struct site_charger
     status__num(o, "max_current_a", ch->cfg->max_current_a, 10);
     cJSON_AddNumberToObject(o, "priority", ch->cfg->priority);
     cJSON *conns = cJSON_AddArrayToObject(o, "connectors");
-    for (int k = 0; k < ch->cfg->connectors; k++)
+    for (int k = 0; k < ch->n_conn; k++)
         cJSON_AddItemToArray(conns, status__connector(st, ch, k, base + (size_t)k));
     return o;
 }
@@ -312,7 +312,7 @@ char *status_json_site(const struct status *st, size_t *len)
     size_t base = 0;
     for (size_t i = 0; i < site->n_chargers; i++) {
         cJSON_AddItemToArray(chargers, status__charger(st, &site->chargers[i], base));
-        base += (size_t)site->chargers[i].cfg->connectors;
+        base += (size_t)site->chargers[i].n_conn;
     }
     return status__print(root, len);
 }
@@ -329,7 +329,7 @@ int status_json_charger(const struct status *st, const char *id, char **body, si
             *body = status__print(status__charger(st, ch, base), len);
             return *body ? 0 : -ENOMEM;
         }
-        base += (size_t)ch->cfg->connectors;
+        base += (size_t)ch->n_conn;
     }
     return -ENOENT;
 }

@@ -279,7 +279,7 @@ static void status__per_charger(struct status_text *t, const struct status *st)
         size_t base = 0;
         for (size_t i = 0; i < site->n_chargers; i++) {
             const struct site_charger *ch = &site->chargers[i];
-            for (int k = 0; k < ch->cfg->connectors; k++) {
+            for (int k = 0; k < ch->n_conn; k++) {
                 double v = NAN;
                 if (which == 0 && base + (size_t)k < c->n_out)
                     v = c->out[base + (size_t)k].limit_a;
@@ -294,7 +294,7 @@ static void status__per_charger(struct status_text *t, const struct status *st)
                                 status__esc(ch->id, id, sizeof(id)), k + 1,
                                 status__float(v, num, sizeof(num)));
             }
-            base += (size_t)ch->cfg->connectors;
+            base += (size_t)ch->n_conn;
         }
     }
 }

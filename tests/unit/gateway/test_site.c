@@ -72,6 +72,8 @@ TEST(arrivals_and_rising_draws_are_urgent_the_rest_waits)
 {
     struct fixture f;
     ASSERT_EQ(fixture_open(&f), 0);
+    ASSERT_EQ(f.site.n_connectors, 2);
+    ASSERT_EQ(f.site.chargers[0].n_conn, 2);
     struct ocpp_observation st = obs_of(OCPP_OBS_STATUS, 2, NAN);
     st.status = OCPP_ST_CHARGING;
     observe(&f, st);
