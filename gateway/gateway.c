@@ -114,7 +114,7 @@ static void gateway__drained(void *arg)
 {
     struct gateway *g = arg;
     gateway__log_stats(proxy_get_stats(g->proxy));
-    /* Foreign-loop teardown (PLATFORM.md): destroy once, close our handles and
+    /* Foreign-loop teardown (docs/platform.md): destroy once, close our handles and
      * let the loop finish; gateway_run destroys again after uv_run returns. */
     lws_context_destroy(g->lws);
     /* After the sockets (their last messages may still be stored), before the

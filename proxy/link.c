@@ -9,7 +9,7 @@
 #include <libwebsockets.h>
 
 /* lws 4.1's public headers do not name the close opcode for lws_write; it is
- * the write type after LWS_WRITE_BINARY/CONTINUATION/HTTP (see PLATFORM.md). */
+ * the write type after LWS_WRITE_BINARY/CONTINUATION/HTTP (see docs/platform.md). */
 #define LINK__WRITE_CLOSE 4
 
 /* Seconds a socket may wait for the peer's answer to our close frame. */
@@ -308,7 +308,7 @@ static int link__send_close(struct link *l)
     buf[LWS_PRE] = (unsigned char)(l->close_code >> 8);
     buf[LWS_PRE + 1] = (unsigned char)(l->close_code & 0xff);
     /* lws_close_reason() + return -1 loses the frame on a libuv loop with
-     * Debian's lws (PLATFORM.md): write it ourselves and wait for the echo. */
+     * Debian's lws (docs/platform.md): write it ourselves and wait for the echo. */
     if (lws_write(l->wsi, buf + LWS_PRE, 2, (enum lws_write_protocol)LINK__WRITE_CLOSE) < 0)
         return -1;
     l->close_sent = true;

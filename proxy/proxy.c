@@ -212,7 +212,7 @@ int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
     proxy__policy(&p->up_policy, cfg->upstream.ping_interval_s);
 
     /* lws would cut what we send into rx_buffer_size pieces unless told the
-     * largest frame we send (PLATFORM.md). */
+     * largest frame we send (docs/platform.md). */
     size_t tx = cfg->limits.max_frame_bytes;
     const struct lws_protocols protos[] = {
         /* First: a WebSocket request without a subprotocol lands here. */

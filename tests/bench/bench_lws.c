@@ -22,7 +22,7 @@ int blws_init(struct blws *b, const char *tool)
     return 0;
 }
 
-/* On the tool's loop, foreign to lws (PLATFORM.md): lws neither runs nor
+/* On the tool's loop, foreign to lws (docs/platform.md): lws neither runs nor
  * closes it, and leaves SIGSEGV/SIGFPE alone. */
 static int blws__context(struct blws *b, uint64_t options, const struct lws_protocols *protocols)
 {

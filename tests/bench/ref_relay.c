@@ -208,7 +208,7 @@ static void rr__stop_now(uv_timer_t *t)
     uv_close((uv_handle_t *)&rr.stopper, NULL);
 }
 
-/* Never destroy the context inside a callback: from a timer (PLATFORM.md). */
+/* Never destroy the context inside a callback: from a timer (docs/platform.md). */
 static void rr__on_signal(uv_signal_t *h, int signum)
 {
     (void)h;
