@@ -1,5 +1,7 @@
 /* OCPP-J envelopes: a strict, allocation-free JSON scanner that remembers the
- * top-level array's elements, and writers for the three message types.
+ * top-level array's elements, and writers for the three message types. The
+ * scanner also validates other JSON texts (frame_json_valid) for the payload
+ * readers' tree (json_tree.c), counting the values and string bytes it needs.
  *
  * Which CALLERROR a faulty message gets
  * -------------------------------------
@@ -63,9 +65,16 @@ struct frame__elem {
 /* A CALLERROR, the longest envelope, has five elements: later ones are only counted. */
 #define FRAME__ELEMS 5
 
-struct frame__scan {
+/* The text being read and where: all that the readers of one token need. */
+struct frame__text {
     const unsigned char *p;
     size_t len, pos;
+};
+
+struct frame__scan {
+    struct frame__text t;
+    size_t values;     /* values begun, containers included */
+    size_t text_bytes; /* strings and member names decoded, a NUL after each */
     unsigned char stack[FRAME_DEPTH_MAX]; /* '[' or '{' per open container */
     size_t depth;
     bool top_array;
@@ -75,14 +84,31 @@ struct frame__scan {
     char name[FRAME_NAME_MAX + 1]; /* element 2, decoded: action or error code */
 };
 
-static void frame__skip_ws(struct frame__scan *s)
+/* What a byte may be, for the two loops that see most of the bytes. */
+enum {
+    FRAME__WS = 1,    /* JSON whitespace */
+    FRAME__PLAIN = 2, /* stands for itself in a string: ASCII, not a control, quote or backslash */
+};
+#define WS FRAME__WS
+#define PL FRAME__PLAIN
+static const unsigned char frame__class[256] = {
+    /* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, WS, WS, 0, 0, WS, 0, 0,
+    /* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x20 */ WS | PL, PL, 0, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, /* '"' */
+    /* 0x30 */ PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL,
+    /* 0x40 */ PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL,
+    /* 0x50 */ PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, 0, PL, PL, PL, /* '\\' */
+    /* 0x60 */ PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL,
+    /* 0x70 */ PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL, PL,
+    /* 0x80..0xFF: 0, UTF-8 is checked sequence by sequence */
+};
+#undef WS
+#undef PL
+
+static inline void frame__skip_ws(struct frame__text *t)
 {
-    while (s->pos < s->len) {
-        unsigned char c = s->p[s->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return;
-        s->pos++;
-    }
+    while (t->pos < t->len && (frame__class[t->p[t->pos]] & FRAME__WS))
+        t->pos++;
 }
 
 /* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. Overlongs, UTF-16
@@ -128,14 +154,14 @@ static size_t frame__utf8_encode(uint32_t cp, unsigned char *u)
     return n;
 }
 
-static bool frame__hex4(const struct frame__scan *s, size_t at, uint32_t *out)
+static bool frame__hex4(const struct frame__text *t, size_t at, uint32_t *out)
 {
     uint32_t v = 0;
 
-    if (at > s->len || s->len - at < 4)
+    if (at > t->len || t->len - at < 4)
         return false;
     for (size_t k = 0; k < 4; k++) {
-        unsigned char c = s->p[at + k];
+        unsigned char c = t->p[at + k];
         uint32_t d;
         if (c >= '0' && c <= '9')
             d = (uint32_t)(c - '0');
@@ -153,30 +179,30 @@ static bool frame__hex4(const struct frame__scan *s, size_t at, uint32_t *out)
 
 /* The escape whose backslash is at *at: its code point, and *at moved past it.
  * A surrogate must come as a high-low pair of \u escapes (RFC 8259 section 7). */
-static bool frame__scan_escape(const struct frame__scan *s, size_t *at, uint32_t *cp)
+static bool frame__scan_escape(const struct frame__text *t, size_t *at, uint32_t *cp)
 {
     size_t i = *at + 1; /* the letter after the backslash */
     uint32_t hi, lo;
 
-    if (i >= s->len)
+    if (i >= t->len)
         return false;
-    if (s->p[i] != 'u') {
+    if (t->p[i] != 'u') {
         static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-        const char *hit = memchr(from, s->p[i], sizeof from - 1);
+        const char *hit = memchr(from, t->p[i], sizeof from - 1);
         if (!hit)
             return false;
         *cp = (unsigned char)to[hit - from];
         *at = i + 1;
         return true;
     }
-    if (!frame__hex4(s, i + 1, &hi))
+    if (!frame__hex4(t, i + 1, &hi))
         return false;
     i += 4;
     if (hi >= 0xDC00 && hi <= 0xDFFF)
         return false;
     if (hi >= 0xD800 && hi <= 0xDBFF) {
-        if (i + 2 >= s->len || s->p[i + 1] != '\\' || s->p[i + 2] != 'u' ||
-            !frame__hex4(s, i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+        if (i + 2 >= t->len || t->p[i + 1] != '\\' || t->p[i + 2] != 'u' ||
+            !frame__hex4(t, i + 3, &lo) || lo < 0xDC00 || lo > 0xDFFF)
             return false;
         i += 6;
         hi = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
@@ -186,13 +212,14 @@ static bool frame__scan_escape(const struct frame__scan *s, size_t *at, uint32_t
     return true;
 }
 
-/* Validates the string whose opening quote is at s->pos and moves past it.
+/* Validates the string whose opening quote is at t->pos and moves past it.
  * Its decoded text goes to dst (up to cap bytes, NUL-terminated when it fits;
- * dst may be NULL): a huge string is checked but never copied. */
-static bool frame__scan_string(struct frame__scan *s, char *dst, size_t cap,
-                               struct frame__elem *e)
+ * dst may be NULL): a huge string is checked but never copied. *dlen is its
+ * decoded length in bytes, and *has_nul whether a U+0000 is among them. */
+static bool frame__scan_string(struct frame__text *t, char *dst, size_t cap,
+                               size_t *dlen, bool *has_nul)
 {
-    size_t i = s->pos + 1, n = 0;
+    size_t i = t->pos + 1, n = 0;
     bool nul = false;
 
     for (;;) {
@@ -201,26 +228,29 @@ static bool frame__scan_string(struct frame__scan *s, char *dst, size_t cap,
         size_t k;
         uint32_t cp;
 
-        if (i >= s->len)
+        if (i >= t->len)
             return false;
-        unsigned char c = s->p[i];
+        unsigned char c = t->p[i];
         if (c == '"')
             break;
         if (c < 0x20)
             return false;
         if (c == '\\') {
-            if (!frame__scan_escape(s, &i, &cp))
+            if (!frame__scan_escape(t, &i, &cp))
                 return false;
             nul |= cp == 0;
             k = frame__utf8_encode(cp, u);
         } else if (c < 0x80) {
-            src = s->p + i++;
-            k = 1;
+            /* A run of plain ASCII, most of any text, goes in one piece. */
+            src = t->p + i;
+            for (k = 1; i + k < t->len && (frame__class[t->p[i + k]] & FRAME__PLAIN); k++)
+                ;
+            i += k;
         } else {
-            k = frame__utf8_len(s->p + i, s->len - i);
+            k = frame__utf8_len(t->p + i, t->len - i);
             if (k == 0)
                 return false;
-            src = s->p + i;
+            src = t->p + i;
             i += k;
         }
         if (dst && n + k <= cap)
@@ -229,48 +259,45 @@ static bool frame__scan_string(struct frame__scan *s, char *dst, size_t cap,
     }
     if (dst && n <= cap)
         dst[n] = '\0';
-    if (e) {
-        e->kind = FRAME__STRING;
-        e->dlen = n;
-        e->nul = nul;
-    }
-    s->pos = i + 1;
+    *dlen = n;
+    *has_nul = nul;
+    t->pos = i + 1;
     return true;
 }
 
 /* The index past the run of digits at i. */
-static size_t frame__digits(const struct frame__scan *s, size_t i)
+static size_t frame__digits(const struct frame__text *t, size_t i)
 {
-    while (i < s->len && s->p[i] >= '0' && s->p[i] <= '9')
+    while (i < t->len && t->p[i] >= '0' && t->p[i] <= '9')
         i++;
     return i;
 }
 
 /* RFC 8259 section 6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool frame__scan_number(struct frame__scan *s, struct frame__elem *e)
+static bool frame__scan_number(struct frame__text *t, struct frame__elem *e)
 {
-    const unsigned char *p = s->p;
-    size_t i = s->pos, first, end;
+    const unsigned char *p = t->p;
+    size_t i = t->pos, first, end;
     bool integer = true;
 
-    if (i < s->len && p[i] == '-')
+    if (i < t->len && p[i] == '-')
         i++;
     first = i;
-    end = frame__digits(s, i);
+    end = frame__digits(t, i);
     if (end == i || (p[i] == '0' && end > i + 1))
         return false;
     i = end;
-    if (i < s->len && p[i] == '.') {
+    if (i < t->len && p[i] == '.') {
         integer = false;
-        if ((end = frame__digits(s, i + 1)) == i + 1)
+        if ((end = frame__digits(t, i + 1)) == i + 1)
             return false;
         i = end;
     }
-    if (i < s->len && (p[i] == 'e' || p[i] == 'E')) {
+    if (i < t->len && (p[i] == 'e' || p[i] == 'E')) {
         integer = false;
-        if (++i < s->len && (p[i] == '+' || p[i] == '-'))
+        if (++i < t->len && (p[i] == '+' || p[i] == '-'))
             i++;
-        if ((end = frame__digits(s, i)) == i)
+        if ((end = frame__digits(t, i)) == i)
             return false;
         i = end;
     }
@@ -278,39 +305,64 @@ static bool frame__scan_number(struct frame__scan *s, struct frame__elem *e)
         e->kind = FRAME__NUMBER;
         e->integer = integer;
         /* strict grammar: "2" is the only spelling of the integer 2 */
-        e->msg_type = integer && first == s->pos && i - first == 1 &&
+        e->msg_type = integer && first == t->pos && i - first == 1 &&
                       p[first] >= '2' && p[first] <= '4' ? p[first] - '0' : 0;
     }
-    s->pos = i;
+    t->pos = i;
     return true;
 }
 
-static bool frame__scan_literal(struct frame__scan *s, struct frame__elem *e)
+static bool frame__scan_literal(struct frame__text *t, struct frame__elem *e)
 {
     static const char *const words[] = { "true", "false", "null" };
 
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t n = strlen(words[w]);
-        if (s->len - s->pos >= n && memcmp(s->p + s->pos, words[w], n) == 0) {
+        if (t->len - t->pos >= n && memcmp(t->p + t->pos, words[w], n) == 0) {
             if (e)
                 e->kind = FRAME__LITERAL;
-            s->pos += n;
+            t->pos += n;
             return true;
         }
     }
     return false;
 }
 
-/* An object member's name and its colon; s->pos is left on the value. */
+/* An object member's name and its colon; s->t.pos is left on the value. */
 static bool frame__scan_key(struct frame__scan *s)
 {
-    frame__skip_ws(s);
-    if (s->pos >= s->len || s->p[s->pos] != '"' || !frame__scan_string(s, NULL, 0, NULL))
+    size_t dlen;
+    bool nul;
+
+    frame__skip_ws(&s->t);
+    if (s->t.pos >= s->t.len || s->t.p[s->t.pos] != '"' ||
+        !frame__scan_string(&s->t, NULL, 0, &dlen, &nul))
         return false;
-    frame__skip_ws(s);
-    if (s->pos >= s->len || s->p[s->pos] != ':')
+    s->text_bytes += dlen + 1;
+    frame__skip_ws(&s->t);
+    if (s->t.pos >= s->t.len || s->t.p[s->t.pos] != ':')
         return false;
-    s->pos++;
+    s->t.pos++;
+    return true;
+}
+
+/* A string value; decoded into s->id or s->name when it is element 1 or 2
+ * of the top-level array. */
+static bool frame__scan_value_string(struct frame__scan *s, struct frame__elem *e)
+{
+    bool is_id = e && s->count == 1, is_name = e && s->count == 2;
+    size_t dlen;
+    bool nul;
+
+    if (!frame__scan_string(&s->t, is_id ? s->id : is_name ? s->name : NULL,
+                            is_id ? FRAME_ID_MAX : FRAME_NAME_MAX, &dlen, &nul))
+        return false;
+    s->text_bytes += dlen + 1;
+    if (e) {
+        e->kind = FRAME__STRING;
+        e->dlen = dlen;
+        e->nul = nul;
+    }
     return true;
 }
 
@@ -319,14 +371,14 @@ static struct frame__elem *frame__elem_begin(struct frame__scan *s)
 {
     if (s->count >= FRAME__ELEMS)
         return NULL;
-    s->el[s->count].start = s->pos;
+    s->el[s->count].start = s->t.pos;
     return &s->el[s->count];
 }
 
 static void frame__elem_end(struct frame__scan *s)
 {
     if (s->count < FRAME__ELEMS) {
-        s->el[s->count].end = s->pos;
+        s->el[s->count].end = s->t.pos;
         s->el[s->count].done = true;
     }
     s->count++;
@@ -343,12 +395,13 @@ static bool frame__scan(struct frame__scan *s)
         unsigned char c;
         bool ok;
 
-        frame__skip_ws(s); /* a value is due here */
-        if (s->pos >= s->len)
+        frame__skip_ws(&s->t); /* a value is due here */
+        if (s->t.pos >= s->t.len)
             return false;
+        s->values++;
         if (s->depth == 1 && s->top_array)
             e = frame__elem_begin(s);
-        c = s->p[s->pos];
+        c = s->t.p[s->t.pos];
         if (c == '[' || c == '{') {
             if (s->depth == FRAME_DEPTH_MAX)
                 return false;
@@ -357,26 +410,24 @@ static bool frame__scan(struct frame__scan *s)
             if (s->depth == 0)
                 s->top_array = c == '[';
             s->stack[s->depth++] = c;
-            s->pos++;
-            frame__skip_ws(s);
-            if (s->pos >= s->len)
+            s->t.pos++;
+            frame__skip_ws(&s->t);
+            if (s->t.pos >= s->t.len)
                 return false;
-            if (s->p[s->pos] != (c == '[' ? ']' : '}')) {
+            if (s->t.p[s->t.pos] != (c == '[' ? ']' : '}')) {
                 if (c == '{' && !frame__scan_key(s))
                     return false;
                 continue; /* to the container's first value */
             }
             s->depth--;
-            s->pos++;
+            s->t.pos++;
             ok = true;
         } else if (c == '"') {
-            bool is_id = e && s->count == 1, is_name = e && s->count == 2;
-            ok = frame__scan_string(s, is_id ? s->id : is_name ? s->name : NULL,
-                                    is_id ? FRAME_ID_MAX : FRAME_NAME_MAX, e);
+            ok = frame__scan_value_string(s, e);
         } else if (c == '-' || (c >= '0' && c <= '9')) {
-            ok = frame__scan_number(s, e);
+            ok = frame__scan_number(&s->t, e);
         } else {
-            ok = frame__scan_literal(s, e);
+            ok = frame__scan_literal(&s->t, e);
         }
         if (!ok)
             return false;
@@ -387,15 +438,15 @@ static bool frame__scan(struct frame__scan *s)
 
             if (s->depth == 1 && s->top_array)
                 frame__elem_end(s);
-            frame__skip_ws(s);
+            frame__skip_ws(&s->t);
             if (s->depth == 0)
-                return s->pos == s->len; /* nothing but whitespace may follow */
-            if (s->pos >= s->len)
+                return s->t.pos == s->t.len; /* nothing but whitespace may follow */
+            if (s->t.pos >= s->t.len)
                 return false;
-            c = s->p[s->pos];
+            c = s->t.p[s->t.pos];
             open = s->stack[s->depth - 1];
             if (c == ',') {
-                s->pos++;
+                s->t.pos++;
                 if (open == '{' && !frame__scan_key(s))
                     return false;
                 break;
@@ -403,7 +454,7 @@ static bool frame__scan(struct frame__scan *s)
             if (c != (open == '[' ? ']' : '}'))
                 return false;
             s->depth--;
-            s->pos++;
+            s->t.pos++;
         }
     }
 }
@@ -424,7 +475,7 @@ static bool frame__elem_is(const struct frame__scan *s, size_t i, enum frame__ki
 
 static struct frame_span frame__span(const struct frame__scan *s, size_t i)
 {
-    struct frame_span span = { (const char *)s->p + s->el[i].start,
+    struct frame_span span = { (const char *)s->t.p + s->el[i].start,
                                s->el[i].end - s->el[i].start };
     return span;
 }
@@ -440,8 +491,8 @@ enum frame_fault frame_parse(const char *buf, size_t len, struct frame *out)
         out = &scratch;
     memset(out, 0, sizeof *out);
     memset(&s, 0, sizeof s);
-    s.p = (const unsigned char *)buf;
-    s.len = buf ? len : 0;
+    s.t.p = (const unsigned char *)buf;
+    s.t.len = buf ? len : 0;
 
     syntax_ok = frame__scan(&s);
 
@@ -487,6 +538,45 @@ enum frame_fault frame_parse(const char *buf, size_t len, struct frame *out)
         break;
     }
     return FRAME_OK;
+}
+
+bool frame_json_valid(const char *buf, size_t len, struct frame_json_size *size)
+{
+    struct frame__scan s;
+
+    memset(&s, 0, sizeof s);
+    s.t.p = (const unsigned char *)buf;
+    s.t.len = buf ? len : 0;
+    if (!frame__scan(&s))
+        return false;
+    if (size) {
+        size->values = s.values;
+        size->text_bytes = s.text_bytes;
+    }
+    return true;
+}
+
+bool frame_json_string(const char *buf, size_t len, size_t *pos, char *dst, size_t *dlen)
+{
+    struct frame__text t = { (const unsigned char *)buf, len, *pos };
+    bool nul;
+
+    if (t.pos >= len || buf[t.pos] != '"' || !frame__scan_string(&t, dst, SIZE_MAX, dlen, &nul))
+        return false;
+    *pos = t.pos;
+    return true;
+}
+
+bool frame_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (size_t i = 0, k; i < len; i += k) {
+        k = p[i] < 0x80 ? 1 : frame__utf8_len(p + i, len - i);
+        if (k == 0)
+            return false;
+    }
+    return true;
 }
 
 const char *frame_fault_str(enum frame_fault fault)

@@ -9,6 +9,9 @@
  * and points at the payload's raw text inside the caller's buffer, so a relay
  * can forward the original bytes and only the code that needs a payload's
  * contents parses it further.
+ *
+ * frame_json_valid applies the same rules to any JSON text, and counts what a
+ * tree of it needs; frame_json_string decodes one of its strings.
  */
 #ifndef SITEGATE_FRAME_H
 #define SITEGATE_FRAME_H
@@ -58,6 +61,30 @@ enum frame_fault {
  * The spans point into buf. Lengths of id, action and error code are counted
  * in bytes of the decoded UTF-8, and a decoded U+0000 is refused in them. */
 enum frame_fault frame_parse(const char *buf, size_t len, struct frame *out);
+
+/* What frame_json_valid counts in a text, for a reader that builds a tree of
+ * it (json_tree.c) with one allocation. */
+struct frame_json_size {
+    size_t values;     /* every value: containers, members' values, array items */
+    size_t text_bytes; /* strings and member names decoded, a NUL after each */
+};
+
+/* Whether buf[0..len) is one JSON text by frame_parse's syntax rules (UTF-8,
+ * nesting <= FRAME_DEPTH_MAX, nothing but whitespace after it), whatever its
+ * shape; when it is and size is not NULL, its counts. Nothing past len is
+ * read; nothing is allocated. */
+bool frame_json_valid(const char *buf, size_t len, struct frame_json_size *size);
+
+/* Decodes the string whose opening quote is at buf[*pos] (escapes and
+ * surrogate pairs to UTF-8, a NUL after it) into dst, which has room for
+ * its decoded length + 1 (frame_json_valid counted them), sets *dlen to that
+ * length and moves *pos past the closing quote. false when there is no valid
+ * string at *pos. */
+bool frame_json_string(const char *buf, size_t len, size_t *pos, char *dst, size_t *dlen);
+
+/* Whether s[0..len) is UTF-8 (RFC 3629), as the bytes of a string must be
+ * for frame_parse: for writers that put text from elsewhere into JSON. */
+bool frame_utf8_valid(const char *s, size_t len);
 
 /* A short description of a fault, for logs. */
 const char *frame_fault_str(enum frame_fault fault);

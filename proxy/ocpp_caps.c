@@ -221,7 +221,7 @@ int ocpp_parse_caps(enum ocpp_version v, const char *payload, size_t len, struct
     if ((rc = ocpp_msg__parse(payload, len, &root)) < 0)
         return rc;
     rc = v == OCPP_16 ? caps__parse16(root, out) : caps__parse201(root, out);
-    cJSON_Delete(root);
+    ocpp_msg__release(root);
     if (rc < 0)
         caps__init(out);
     return rc;

@@ -5,44 +5,38 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "json_tree.h"
 #include "ocpp_msg.h"
 #include "ocpp_msg_util.h"
 
 int ocpp_msg__parse(const char *payload, size_t len, cJSON **out)
 {
-    const char *end = NULL;
-    char *copy;
     cJSON *root;
+    int rc;
 
     *out = NULL;
     if (!payload)
         return -EINVAL;
     if (len > OCPP_MSG_PAYLOAD_MAX)
         return -EMSGSIZE;
-    /* A NUL inside would end cJSON's view of the text early. */
-    if (len == 0 || memchr(payload, '\0', len))
-        return -EINVAL;
-    /* cJSON 1.7.15 can read a byte past the length it is given on some
-     * truncated inputs (DaveGamble/cJSON#804): parse a NUL-terminated copy
-     * so that the payload span, which is not terminated, is never overread. */
-    copy = malloc(len + 1);
-    if (!copy)
-        return -ENOMEM;
-    memcpy(copy, payload, len);
-    copy[len] = '\0';
-    root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
-    free(copy);
-    if (!root)
-        return -EINVAL;
+    /* Payloads come from frames that frame_parse has already validated: the
+     * tree costs a second scan and a build in a reused arena, no cJSON
+     * allocations. */
+    if ((rc = json_tree_parse(payload, len, &root)) < 0)
+        return rc;
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        json_tree_release(root);
         return -EINVAL;
     }
     *out = root;
     return 0;
+}
+
+void ocpp_msg__release(cJSON *root)
+{
+    json_tree_release(root);
 }
 
 static const cJSON *ocpp_msg__get(const cJSON *obj, const char *name)

@@ -1,8 +1,10 @@
 /* What the gateway reads from and writes into OCPP payloads, 1.6J and 2.0.1.
  *
  * Pure functions: no I/O, no clock reads (time is an argument, UTC seconds),
- * no globals, no logging. Payloads are the raw JSON text of a frame's payload
- * span (frame.h): not NUL-terminated, nothing past len is read.
+ * no logging, and no globals but the scratch arena payloads are parsed into
+ * (json_tree.c), which makes them the loop thread's. Payloads are the raw
+ * JSON text of a frame's payload span (frame.h): not NUL-terminated, nothing
+ * past len is read.
  *
  * Parsers return 0, or a negative errno-style code:
  *   -EINVAL    not JSON, not an object, or a field the answer needs is missing
@@ -13,9 +15,9 @@
  *   -EMSGSIZE  payload longer than OCPP_MSG_PAYLOAD_MAX
  *   -ENOMEM    out of memory
  * Fields nobody reads are not validated: this is not a schema validator.
- * JSON syntax is cJSON's, a little laxer than RFC 8259 (leading zeros):
- * frame_parse has checked the frame strictly before. On an error *out is
- * still initialised to its "unknown" values.
+ * JSON syntax is frame_parse's, strict RFC 8259 (frame_json_valid): a
+ * payload of a frame that frame_parse accepted always passes. On an error
+ * *out is still initialised to its "unknown" values.
  *
  * Writers write compact JSON, NUL-terminated, and return its length (without
  * the NUL), or -ENOSPC when it and the NUL do not fit in cap bytes (nothing is
@@ -127,7 +129,8 @@ struct ocpp_limit_profile {
     time_t start;        /* startSchedule (chargingProfileKind Absolute), UTC */
     time_t valid_to;     /* 0 = omit; else validTo */
     int duration_s;      /* 0 = omit; else chargingSchedule.duration */
-    char transaction_id[64]; /* TX purpose only, "" = omit; 1.6: decimal integer text */
+    char transaction_id[64]; /* TX purpose only, "" = omit; 1.6: decimal integer text;
+                              * 2.0.1: up to 36 bytes of UTF-8 */
 };
 
 /* SetChargingProfile payload: 1.6 {connectorId, csChargingProfiles{...}};

@@ -18,9 +18,13 @@
  * (JSON null is a wrong type: OCPP never sends null). */
 #define OCPP_MSG__ABSENT 1
 
-/* Parses a payload that must be a JSON object; *out is freed by the caller
- * with cJSON_Delete. 0, -EINVAL, -EMSGSIZE or -ENOMEM. */
+/* Parses a payload that must be a JSON object (strict JSON, see
+ * frame_json_valid) into a read-only tree (json_tree.h): read it with cJSON's
+ * accessors, change nothing, keep no pointer into it past
+ * ocpp_msg__release, which the caller must call instead of cJSON_Delete.
+ * 0, -EINVAL, -EMSGSIZE or -ENOMEM. */
 int ocpp_msg__parse(const char *payload, size_t len, cJSON **out);
+void ocpp_msg__release(cJSON *root);
 
 int ocpp_msg__int(const cJSON *obj, const char *name, long long lo, long long hi,
                   long long *out);

@@ -296,7 +296,7 @@ int ocpp_observe_call(enum ocpp_version v, const char *action, const char *paylo
     case 5: rc = observe__transaction_event(root, out); break;
     default: rc = observe__ev_needs(root, out); break;
     }
-    cJSON_Delete(root);
+    ocpp_msg__release(root);
     if (rc < 0) {
         observe__init(out);
         return rc;
@@ -370,7 +370,7 @@ int ocpp_observe_result(enum ocpp_version v, const char *action, const char *pay
         rc = observe__auth_status(root, "idTokenInfo", false, &out->accepted);
         break;
     }
-    cJSON_Delete(root);
+    ocpp_msg__release(root);
     if (rc < 0) {
         memset(out, 0, sizeof *out);
         out->interval_s = -1;

@@ -76,8 +76,11 @@ static int profile__check(enum ocpp_version v, const struct ocpp_limit_profile *
     if (p->transaction_id[0]) {
         if (p->purpose != OCPP_PURPOSE_TX)
             return -EINVAL;
+        /* 2.0.1: a string, which a peer's strict JSON parser (and ours)
+         * refuses unless it is UTF-8. */
         if (v == OCPP_16 ? !profile__is_decimal_int(p->transaction_id)
-                         : strlen(p->transaction_id) > 36)
+                         : strlen(p->transaction_id) > 36 ||
+                               !frame_utf8_valid(p->transaction_id, strlen(p->transaction_id)))
             return -EINVAL;
     }
     return 0;
@@ -192,7 +195,7 @@ int ocpp_parse_reply_status(const char *payload, size_t len, enum ocpp_reply *ou
     if ((rc = ocpp_msg__parse(payload, len, &root)) < 0)
         return rc;
     rc = ocpp_msg__need(ocpp_msg__enum(root, "status", names, N_(names), &st));
-    cJSON_Delete(root);
+    ocpp_msg__release(root);
     if (rc == 0)
         *out = (enum ocpp_reply)st;
     return rc;
@@ -388,7 +391,7 @@ int ocpp_parse_set_profile(enum ocpp_version v, const char *payload, size_t len,
     if ((rc = ocpp_msg__parse(payload, len, &root)) < 0)
         return rc;
     rc = profile__parse_set(v, root, now, out);
-    cJSON_Delete(root);
+    ocpp_msg__release(root);
     if (rc < 0)
         profile__csms_init(out);
     return rc;
@@ -427,7 +430,7 @@ int ocpp_parse_clear_profile(enum ocpp_version v, const char *payload, size_t le
     out->has_purpose = rc == 0;
     rc = 0;
 done:
-    cJSON_Delete(root);
+    ocpp_msg__release(root);
     if (rc < 0) {
         out->profile_id = out->connector = out->stack_level = -1;
         out->has_purpose = false;

@@ -5,6 +5,8 @@ target_sources(fuzz_bridge PRIVATE
   ${PROJECT_SOURCE_DIR}/proxy/bridge_values.c
   ${PROJECT_SOURCE_DIR}/proxy/bridge_profile.c
   ${PROJECT_SOURCE_DIR}/proxy/bridge_up.c
+  ${PROJECT_SOURCE_DIR}/proxy/frame.c
+  ${PROJECT_SOURCE_DIR}/proxy/json_tree.c
   ${PROJECT_SOURCE_DIR}/proxy/ocpp_msg.c
   ${PROJECT_SOURCE_DIR}/proxy/ocpp_observe.c
   ${PROJECT_SOURCE_DIR}/proxy/ocpp_meter.c

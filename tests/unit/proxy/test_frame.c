@@ -925,6 +925,57 @@ TEST(large_payload)
     ASSERT((double)(clock() - t0) / CLOCKS_PER_SEC < 0.5);
 }
 
+/* The same scanner for any JSON text, and what it counts for json_tree.c. */
+TEST(json_valid_counts)
+{
+    static const char *const bad[] = { "", " ", "{", "[1,]", "01", "\"\t\"", "[\"\xff\"]",
+                                       "{} {}", "nul", "\"\\ud800\"" };
+    const char *text = "{\"ab\":\"c\\u00e9\",\"d\":[1, 2]}";
+    struct frame_json_size size = { 99, 99 };
+
+    /* object, "c\u00e9", array, 1, 2: five values; "ab", "cé", "d": 3+4+2 bytes */
+    ASSERT(frame_json_valid(text, strlen(text), &size));
+    ASSERT_EQ(size.values, 5);
+    ASSERT_EQ(size.text_bytes, 9);
+    ASSERT(frame_json_valid(" 7 ", 3, &size));
+    ASSERT_EQ(size.values, 1);
+    ASSERT_EQ(size.text_bytes, 0);
+    ASSERT(frame_json_valid("[[],{}]", 7, NULL));
+    ASSERT(frame_json_valid("\"\"", 2, &size));
+    ASSERT_EQ(size.text_bytes, 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (frame_json_valid(bad[i], strlen(bad[i]), NULL))
+            TEST__FAIL("valid: %s", bad[i]);
+    ASSERT(!frame_json_valid(NULL, 0, NULL));
+    ASSERT(!frame_json_valid("{}\0", 3, NULL));
+}
+
+TEST(json_string_decodes)
+{
+    const char *text = "[\"a\\n\\u00e9\\ud83d\\ude00\",\"x\"]";
+    char dst[16];
+    size_t pos = 1, dlen = 0;
+
+    ASSERT(frame_json_string(text, strlen(text), &pos, dst, &dlen));
+    ASSERT_EQ(dlen, 8);
+    ASSERT_STR_EQ(dst, "a\n\xc3\xa9\xf0\x9f\x98\x80");
+    ASSERT_EQ(text[pos], ',');
+    pos = 0; /* not at a string */
+    ASSERT(!frame_json_string(text, strlen(text), &pos, dst, &dlen));
+    ASSERT_EQ(pos, 0);
+}
+
+TEST(utf8_valid)
+{
+    ASSERT(frame_utf8_valid("", 0));
+    ASSERT(frame_utf8_valid("tx-1 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 14));
+    ASSERT(!frame_utf8_valid("\xff", 1));
+    ASSERT(!frame_utf8_valid("\xc3", 1));          /* cut short */
+    ASSERT(!frame_utf8_valid("\xc0\xaf", 2));      /* overlong */
+    ASSERT(!frame_utf8_valid("\xed\xa0\x80", 3));  /* a surrogate */
+    ASSERT(!frame_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+}
+
 int main(void)
 {
     RUN(call_16_boot);
@@ -956,6 +1007,9 @@ int main(void)
     RUN(write_invalid_arguments);
     RUN(subprotocols);
     RUN(large_payload);
+    RUN(json_valid_counts);
+    RUN(json_string_decodes);
+    RUN(utf8_valid);
     free(parse_copy); /* for LeakSanitizer */
     return test_summary();
 }

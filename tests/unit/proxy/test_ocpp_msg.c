@@ -816,8 +816,10 @@ TEST(observe_hostile)
         ASSERT_EQ(ocpp_observe_call(OCPP_16, "StatusNotification", p, big, &o), -EMSGSIZE);
         free(p);
     }
-    /* Deep nesting, at the top and inside a field. */
+    /* Deep nesting, at the top and inside a field: the payload, like the
+     * frame, may nest FRAME_DEPTH_MAX levels (the object is one). */
     {
+        static const size_t nests[] = { FRAME_DEPTH_MAX - 1, FRAME_DEPTH_MAX, 900 };
         size_t depth = 100000;
         char *p = malloc(2 * depth + 64);
         size_t k = 0;
@@ -828,14 +830,18 @@ TEST(observe_hostile)
         for (size_t i = 0; i < depth; i++)
             p[k++] = ']';
         ASSERT_EQ(ocpp_observe_call(OCPP_16, "MeterValues", p, k, &o), -EINVAL);
-        k = 0;
-        k += (size_t)sprintf(p, "{\"connectorId\":1,\"meterValue\":");
-        for (size_t i = 0; i < 900; i++)
-            p[k++] = '[';
-        for (size_t i = 0; i < 900; i++)
-            p[k++] = ']';
-        p[k++] = '}';
-        ASSERT_EQ(ocpp_observe_call(OCPP_16, "MeterValues", p, k, &o), -EPROTO);
+        for (size_t d = 0; d < sizeof nests / sizeof nests[0]; d++) {
+            size_t arrays = nests[d];
+
+            k = (size_t)sprintf(p, "{\"connectorId\":1,\"meterValue\":");
+            for (size_t i = 0; i < arrays; i++)
+                p[k++] = '[';
+            for (size_t i = 0; i < arrays; i++)
+                p[k++] = ']';
+            p[k++] = '}';
+            ASSERT_EQ(ocpp_observe_call(OCPP_16, "MeterValues", p, k, &o),
+                      arrays < FRAME_DEPTH_MAX ? -EPROTO : -EINVAL);
+        }
         free(p);
     }
     /* Escapes and duplicate keys (the first one counts, as in cJSON). */
@@ -969,6 +975,12 @@ TEST(write_set_profile_exact)
     strcpy(p.transaction_id, "tx\"1");
     ASSERT(ocpp_write_set_profile(OCPP_201, &p, buf, sizeof buf) > 0);
     ASSERT(strstr(buf, "\"transactionId\":\"tx\\\"1\",") != NULL);
+    /* Not UTF-8: no strict JSON parser would read it back. */
+    strcpy(p.transaction_id, "tx\xff");
+    ASSERT_EQ(ocpp_write_set_profile(OCPP_201, &p, buf, sizeof buf), -EINVAL);
+    ASSERT_STR_EQ(buf, "");
+    strcpy(p.transaction_id, "tx-\xc3\xa9");
+    ASSERT(ocpp_write_set_profile(OCPP_201, &p, buf, sizeof buf) > 0);
 
     p = profile(0, OCPP_PURPOSE_EXTERNAL, 'W', 22000.09);
     ASSERT(ocpp_write_set_profile(OCPP_201, &p, buf, sizeof buf) > 0);
