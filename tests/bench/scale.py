@@ -236,9 +236,9 @@ class Bench:
             out.append([self.run("direct", a.chargers, 0, 0, 0),
                         self.run("ref_relay", a.chargers, 0, 0, 0),
                         self.run("sitegate", a.chargers, 0, 0, 0, GW_DEFAULT_PACING,
-                                 "sitegate (pacing 50/s)"),
+                                 scale_report.STORM_PATHS[0]),
                         self.run("sitegate", a.chargers, 0, 0, 0, GW_FAST,
-                                 "sitegate (pacing 1000/s)")])
+                                 scale_report.STORM_PATHS[1])])
         return out
 
     def _script(self, argv, timeout):
