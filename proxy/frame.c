@@ -506,6 +506,7 @@ enum frame_fault frame_parse(const char *buf, size_t len, struct frame *out)
 
     if (!syntax_ok)
         return FRAME_FAULT_SYNTAX;
+    out->values = s.values;
     if (!s.top_array)
         return FRAME_FAULT_NOT_ARRAY;
     if (!frame__elem_is(&s, 0, FRAME__NUMBER) || !s.el[0].integer)

@@ -40,6 +40,8 @@ struct frame {
     char error_code[FRAME_NAME_MAX + 1]; /* CALLERROR */
     struct frame_span payload;           /* CALL/CALLRESULT payload; CALLERROR errorDetails */
     struct frame_span error_description; /* CALLERROR */
+    size_t values;                       /* in the whole text: a bound for the payload's
+                                            (json_tree_build) */
 };
 
 /* Why a message was refused. */

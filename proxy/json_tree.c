@@ -51,6 +51,7 @@ struct json_tree__build {
     const char *p;
     size_t len, pos;
     cJSON *node; /* the next free node */
+    cJSON *node_end;
     char *text;  /* the next free string byte */
     char point;  /* the locale's decimal point */
 };
@@ -163,6 +164,8 @@ static int json_tree__container(struct json_tree__build *b, cJSON *item, int typ
     b->pos++;
     json_tree__skip_ws(b);
     while (b->p[b->pos] != close) {
+        if (b->node == b->node_end)
+            return -EINVAL; /* more values than the caller's bound */
         cJSON *child = b->node++;
 
         if (type == cJSON_Object) {
@@ -222,27 +225,27 @@ static int json_tree__value(struct json_tree__build *b, cJSON *item)
     }
 }
 
-int json_tree_parse(const char *buf, size_t len, cJSON **out)
+/* The tree of buf[0..len), valid JSON, in a block for values nodes and
+ * text_bytes of strings. */
+static int json_tree__build(const char *buf, size_t len, size_t values, size_t text_bytes,
+                            cJSON **out)
 {
-    struct frame_json_size size;
     struct json_tree__build b;
     size_t nodes;
     void *block;
     int rc;
 
-    *out = NULL;
-    if (!buf || !frame_json_valid(buf, len, &size))
-        return -EINVAL;
-    if (size.values > (SIZE_MAX - size.text_bytes) / sizeof(cJSON))
-        return -ENOMEM;
-    nodes = size.values * sizeof(cJSON);
-    if (!(block = json_tree__block(nodes + size.text_bytes)))
+    if (values == 0 || values > (SIZE_MAX - text_bytes) / sizeof(cJSON))
+        return values ? -ENOMEM : -EINVAL;
+    nodes = values * sizeof(cJSON);
+    if (!(block = json_tree__block(nodes + text_bytes)))
         return -ENOMEM;
     memset(block, 0, nodes);
     b.p = buf;
     b.len = len;
     b.pos = 0;
     b.node = block;
+    b.node_end = b.node + values;
     b.text = (char *)block + nodes;
     b.point = localeconv()->decimal_point[0];
     /* The root is the first node: the block's address, which release checks. */
@@ -252,4 +255,24 @@ int json_tree_parse(const char *buf, size_t len, cJSON **out)
     }
     *out = block;
     return 0;
+}
+
+int json_tree_parse(const char *buf, size_t len, cJSON **out)
+{
+    struct frame_json_size size;
+
+    *out = NULL;
+    if (!buf || !frame_json_valid(buf, len, &size))
+        return -EINVAL;
+    return json_tree__build(buf, len, size.values, size.text_bytes, out);
+}
+
+int json_tree_build(const char *buf, size_t len, size_t max_values, cJSON **out)
+{
+    *out = NULL;
+    if (!buf || len == 0)
+        return -EINVAL;
+    /* A string's decoded bytes and its NUL take no more room than its quoted
+     * text: len bounds them all. */
+    return json_tree__build(buf, len, max_values, len, out);
 }

@@ -26,6 +26,12 @@
  * tree is alive, another one gets a block of its own, freed at release. */
 int json_tree_parse(const char *buf, size_t len, cJSON **out);
 
+/* The same for buf[0..len), one JSON value inside a text that frame_parse or
+ * frame_json_valid accepted, of at most max_values values (a frame's values
+ * bound its payload's): not validated again. -EINVAL when it holds more
+ * values than max_values (a wrong bound), -ENOMEM. */
+int json_tree_build(const char *buf, size_t len, size_t max_values, cJSON **out);
+
 /* Gives a tree back (NULL is ignored). Its pointers, strings included, are
  * dead afterwards. */
 void json_tree_release(cJSON *root);

@@ -11,20 +11,10 @@
 #include "ocpp_msg.h"
 #include "ocpp_msg_util.h"
 
-int ocpp_msg__parse(const char *payload, size_t len, cJSON **out)
+/* The tree made (rc 0) is an object, as every OCPP payload is: *out. */
+static int ocpp_msg__object(int rc, cJSON *root, cJSON **out)
 {
-    cJSON *root;
-    int rc;
-
-    *out = NULL;
-    if (!payload)
-        return -EINVAL;
-    if (len > OCPP_MSG_PAYLOAD_MAX)
-        return -EMSGSIZE;
-    /* Payloads come from frames that frame_parse has already validated: the
-     * tree costs a second scan and a build in a reused arena, no cJSON
-     * allocations. */
-    if ((rc = json_tree_parse(payload, len, &root)) < 0)
+    if (rc < 0)
         return rc;
     if (!cJSON_IsObject(root)) {
         json_tree_release(root);
@@ -32,6 +22,31 @@ int ocpp_msg__parse(const char *payload, size_t len, cJSON **out)
     }
     *out = root;
     return 0;
+}
+
+int ocpp_msg__parse(const char *payload, size_t len, cJSON **out)
+{
+    cJSON *root = NULL;
+
+    *out = NULL;
+    if (!payload)
+        return -EINVAL;
+    if (len > OCPP_MSG_PAYLOAD_MAX)
+        return -EMSGSIZE;
+    int rc = json_tree_parse(payload, len, &root);
+    return ocpp_msg__object(rc, root, out);
+}
+
+int ocpp_msg__parse_frame(const struct frame *f, cJSON **out)
+{
+    cJSON *root = NULL;
+
+    *out = NULL;
+    if (f->payload.len > OCPP_MSG_PAYLOAD_MAX)
+        return -EMSGSIZE;
+    /* frame_parse validated the whole text: the payload is built at once. */
+    int rc = json_tree_build(f->payload.ptr, f->payload.len, f->values, &root);
+    return ocpp_msg__object(rc, root, out);
 }
 
 void ocpp_msg__release(cJSON *root)

@@ -95,6 +95,10 @@ struct ocpp_observation {
 int ocpp_observe_call(enum ocpp_version v, const char *action, const char *payload,
                       size_t len, struct ocpp_observation *out);
 
+/* The same for a CALL frame_parse accepted, whose payload it does not
+ * validate a second time: the relay's path. */
+int ocpp_observe_frame(enum ocpp_version v, const struct frame *f, struct ocpp_observation *out);
+
 struct ocpp_answer {
     bool accepted;           /* status / idTagInfo.status / idTokenInfo.status Accepted */
     char transaction_id[64]; /* 1.6 StartTransaction.conf transactionId; else "" */

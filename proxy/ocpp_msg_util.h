@@ -24,6 +24,9 @@
  * ocpp_msg__release, which the caller must call instead of cJSON_Delete.
  * 0, -EINVAL, -EMSGSIZE or -ENOMEM. */
 int ocpp_msg__parse(const char *payload, size_t len, cJSON **out);
+/* The same for the payload of a frame frame_parse accepted: not validated
+ * again (json_tree_build). */
+int ocpp_msg__parse_frame(const struct frame *f, cJSON **out);
 void ocpp_msg__release(cJSON *root);
 
 int ocpp_msg__int(const cJSON *obj, const char *name, long long lo, long long hi,

@@ -264,8 +264,9 @@ static void observe__init(struct ocpp_observation *out)
     out->ev_min_a = out->ev_max_a = out->ev_energy_wh = NAN;
 }
 
-int ocpp_observe_call(enum ocpp_version v, const char *action, const char *payload,
-                      size_t len, struct ocpp_observation *out)
+/* f: the frame frame_parse made of the text the payload is in, or NULL. */
+static int observe__call(enum ocpp_version v, const char *action, const char *payload, size_t len,
+                         const struct frame *f, struct ocpp_observation *out)
 {
     static const char *const actions[] = {
         "BootNotification", "StatusNotification", "StartTransaction", "StopTransaction",
@@ -281,7 +282,8 @@ int ocpp_observe_call(enum ocpp_version v, const char *action, const char *paylo
     /* Start/StopTransaction are 1.6 only; the 2.0.1 ones are 2.0.1 only. */
     if (a < 0 || (v == OCPP_16 && a >= 5) || (v == OCPP_201 && (a == 2 || a == 3)))
         return 0;
-    if ((rc = ocpp_msg__parse(payload, len, &root)) < 0)
+    rc = f ? ocpp_msg__parse_frame(f, &root) : ocpp_msg__parse(payload, len, &root);
+    if (rc < 0)
         return rc;
     switch (a) {
     case 0:
@@ -302,6 +304,17 @@ int ocpp_observe_call(enum ocpp_version v, const char *action, const char *paylo
         return rc;
     }
     return 0;
+}
+
+int ocpp_observe_call(enum ocpp_version v, const char *action, const char *payload,
+                      size_t len, struct ocpp_observation *out)
+{
+    return observe__call(v, action, payload, len, NULL, out);
+}
+
+int ocpp_observe_frame(enum ocpp_version v, const struct frame *f, struct ocpp_observation *out)
+{
+    return observe__call(v, f->action, f->payload.ptr, f->payload.len, f, out);
 }
 
 /* ---- answers ---- */

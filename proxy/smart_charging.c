@@ -272,7 +272,7 @@ static void smart__discover(struct session *s)
 void smart_charger_call(struct session *s, const struct frame *f)
 {
     struct ocpp_observation obs;
-    if (ocpp_observe_call(s->version, f->action, f->payload.ptr, f->payload.len, &obs) == 0 &&
+    if (ocpp_observe_frame(s->version, f, &obs) == 0 &&
         obs.kind != OCPP_OBS_NONE)
         SMART__NOTIFY(s, observed, &obs);
 }

@@ -192,6 +192,23 @@ static void fuzz__compare(const cJSON *ours, const cJSON *theirs, const char *te
     cJSON_Delete(again);
 }
 
+/* When the input is an OCPP-J frame, its payload built on the frame's value
+ * count (the relay's path, no second validation) is the tree a full parse
+ * of the payload makes. */
+static void fuzz__frame_payload(const uint8_t *data, size_t size)
+{
+    struct frame f;
+    cJSON *built, *parsed;
+
+    if (frame_parse((const char *)data, size, &f) != FRAME_OK || f.payload.len == 0)
+        return;
+    fuzz__check(json_tree_parse(f.payload.ptr, f.payload.len, &parsed) == 0);
+    fuzz__check(json_tree_build(f.payload.ptr, f.payload.len, f.values, &built) == 0);
+    fuzz__check(json_same_tree(built, parsed));
+    json_tree_release(built);
+    json_tree_release(parsed);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static cJSON unset; /* what *out is before the call: -EINVAL must clear it */
@@ -222,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc == -EINVAL && theirs) {
         fuzz__check(fuzz__lax(data, size));
     }
+    fuzz__frame_payload(data, size);
     cJSON_Delete(theirs);
     free(text);
     return 0;

@@ -364,6 +364,35 @@ TEST(ocpp_payloads_as_cjson)
             TEST__FAIL("payload %zu differs from cJSON", i);
 }
 
+/* A frame's payload, built without a second validation: the frame's value
+ * count bounds it; a bound too small is refused, not overrun. */
+TEST(payload_of_a_parsed_frame)
+{
+    static const char text[] =
+        "[2,\"m1\",\"MeterValues\",{\"connectorId\":1,\"meterValue\":[{\"timestamp\":"
+        "\"2024-05-01T10:00:00Z\",\"sampledValue\":[{\"value\":\"7.5\",\"unit\":\"kW\","
+        "\"measurand\":\"Power.Active.Import\"},{\"value\":\"a\\u00e9\\n\"}]}]}]";
+    struct frame f;
+    size_t n;
+    char *p = exact(text, &n);
+    cJSON *built, *parsed;
+    ASSERT_EQ(frame_parse(p, n, &f), FRAME_OK);
+    ASSERT_EQ(json_tree_parse(f.payload.ptr, f.payload.len, &parsed), 0);
+    ASSERT_EQ(json_tree_build(f.payload.ptr, f.payload.len, f.values, &built), 0);
+    ASSERT(json_same_tree(built, parsed));
+    json_tree_release(built);
+    /* The payload holds 12 values: a bound of 11 is refused, 12 is enough. */
+    ASSERT_EQ(json_tree_build(f.payload.ptr, f.payload.len, 11, &built), -EINVAL);
+    ASSERT_NULL(built);
+    ASSERT_EQ(json_tree_build(f.payload.ptr, f.payload.len, 12, &built), 0);
+    ASSERT(json_same_tree(built, parsed));
+    json_tree_release(built);
+    ASSERT_EQ(json_tree_build(f.payload.ptr, f.payload.len, 0, &built), -EINVAL);
+    ASSERT_EQ(json_tree_build(f.payload.ptr, 0, 13, &built), -EINVAL);
+    json_tree_release(parsed);
+    free(p);
+}
+
 int main(void)
 {
     RUN(structure);
@@ -379,5 +408,6 @@ int main(void)
     RUN(arena_reused_after_release);
     RUN(large_tree_own_block);
     RUN(ocpp_payloads_as_cjson);
+    RUN(payload_of_a_parsed_frame);
     return test_summary();
 }

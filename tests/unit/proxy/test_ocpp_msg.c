@@ -6,6 +6,7 @@
  * without a NUL, so that under AddressSanitizer a read past len is caught.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,13 +32,51 @@ static char *exact(const char *json, size_t *len)
     return p;
 }
 
+static bool same_number(double a, double b)
+{
+    return isnan(a) ? isnan(b) : a == b;
+}
+
+static bool same_obs(const struct ocpp_observation *a, const struct ocpp_observation *b)
+{
+    for (int p = 0; p < 3; p++)
+        if (!same_number(a->current_a[p], b->current_a[p]))
+            return false;
+    return a->kind == b->kind && a->connector == b->connector &&
+           a->evse_connector == b->evse_connector && a->status == b->status &&
+           same_number(a->power_w, b->power_w) && same_number(a->energy_wh, b->energy_wh) &&
+           strcmp(a->transaction_id, b->transaction_id) == 0 && strcmp(a->id_tag, b->id_tag) == 0 &&
+           same_number(a->ev_min_a, b->ev_min_a) && same_number(a->ev_max_a, b->ev_max_a) &&
+           same_number(a->ev_energy_wh, b->ev_energy_wh) && a->ev_departure == b->ev_departure &&
+           a->timestamp == b->timestamp;
+}
+
+static int frame_path_checks; /* how many obs() calls compared the two paths */
+
+/* ocpp_observe_call on the payload; when the payload is valid JSON, the
+ * relay's path too (ocpp_observe_frame on a CALL frame_parse accepted),
+ * which must say exactly the same. */
 static int obs(enum ocpp_version v, const char *action, const char *json,
                struct ocpp_observation *o)
 {
     size_t n;
     char *p = exact(json, &n);
     int rc = ocpp_observe_call(v, action, p, n, o);
+    char *text = malloc(n + 96);
+    struct frame f;
+    struct ocpp_observation framed;
 
+    if (!text)
+        abort();
+    int m = snprintf(text, n + 96, "[2,\"m1\",\"%s\",%.*s]", action, (int)n, p);
+    if (m > 0 && frame_parse(text, (size_t)m, &f) == FRAME_OK) {
+        frame_path_checks++;
+        if (ocpp_observe_frame(v, &f, &framed) != rc || !same_obs(&framed, o)) {
+            fprintf(stderr, "the frame path differs for %s %s\n", action, json);
+            rc = -EBADMSG;
+        }
+    }
+    free(text);
     free(p);
     return rc;
 }
@@ -1677,6 +1716,12 @@ TEST(names)
     ASSERT_NULL(ocpp_purpose_str(OCPP_201, (enum ocpp_purpose)4));
 }
 
+/* Run last: the observation tests above went through the relay's path too. */
+TEST(frame_path_was_compared)
+{
+    ASSERT(frame_path_checks >= 50);
+}
+
 int main(void)
 {
     RUN(time_parse);
@@ -1711,5 +1756,6 @@ int main(void)
     RUN(caps16);
     RUN(caps201);
     RUN(names);
+    RUN(frame_path_was_compared);
     return test_summary();
 }
