@@ -120,8 +120,9 @@ int ocpp_msg__str(const cJSON *obj, const char *name, size_t maxlen, const char 
 
 int ocpp_msg__lookup(const char *s, const char *const *names, size_t n)
 {
+    /* The first byte tells most names apart: strcmp only for those that share it. */
     for (size_t i = 0; i < n; i++)
-        if (names[i] && strcmp(s, names[i]) == 0)
+        if (names[i] && names[i][0] == s[0] && strcmp(s, names[i]) == 0)
             return (int)i;
     return -1;
 }
