@@ -111,19 +111,17 @@ void charger_limits_sweep(struct proxy *p, uint64_t now_ms)
     if (p->guard.refused_unlogged > 1)
         log_warn("proxy", "connections refused count=%u reason=limits", p->guard.refused_unlogged - 1);
     p->guard.refused_unlogged = 0;
+}
 
+void charger_limits_idle(struct session *s, uint64_t now_ms)
+{
+    struct proxy *p = s->proxy;
     uint64_t idle_ms = (uint64_t)p->cfg->limits.idle_timeout_s * 1000;
-    if (!idle_ms)
+    struct charger_conn *c = s->down;
+    if (!idle_ms || !c || link_closing(&c->link) || now_ms - c->last_rx_ms < idle_ms)
         return;
-    for (size_t i = 0; i < p->n_buckets; i++) {
-        for (struct session *s = p->buckets[i]; s; s = s->next) {
-            struct charger_conn *c = s->down;
-            if (!c || link_closing(&c->link) || now_ms - c->last_rx_ms < idle_ms)
-                continue;
-            p->stats.idle_closed++;
-            log_info("proxy", "closing charger reason=idle charger=%s idle_s=%d", s->id,
-                     p->cfg->limits.idle_timeout_s);
-            link_close(&c->link, LINK_CLOSE_NORMAL, true);
-        }
-    }
+    p->stats.idle_closed++;
+    log_info("proxy", "closing charger reason=idle charger=%s idle_s=%d", s->id,
+             p->cfg->limits.idle_timeout_s);
+    link_close(&c->link, LINK_CLOSE_NORMAL, true);
 }

@@ -209,12 +209,7 @@ static void charger__established(struct lws *wsi, struct charger_conn *c)
     enum ocpp_version version = OCPP_16;
     ocpp_version_from_subprotocol(lws_get_protocol(wsi)->name, &version);
 
-    link_init(&c->link, (size_t)p->cfg->limits.hold_frames);
-    /* One frame of the largest size always fits. */
-    size_t bound = p->cfg->limits.max_queued_bytes;
-    if (bound < p->cfg->limits.max_frame_bytes)
-        bound = p->cfg->limits.max_frame_bytes;
-    link_limit_bytes(&c->link, bound, true);
+    proxy__link_init(p, &c->link, true);
     link_attach(&c->link, wsi);
     charger_limits_established(p, wsi, c);
 

@@ -113,21 +113,27 @@ static void csms__lost(struct session *s)
     uv_timer_start(&s->retry, csms__retry_cb, (uint64_t)(delay * 1000), 0);
 }
 
+/* One second's worth of connects may go at once. */
+static double csms__connect_burst(double rate)
+{
+    return rate < 1 ? 1 : rate;
+}
+
+void csms_side_pacing_init(struct proxy *p)
+{
+    uv_timer_init(p->loop, &p->pacer);
+    p->pacer.data = p;
+    rate_limit_init(&p->connects, csms__connect_burst(p->cfg->upstream.reconnect_rate_per_s),
+                    uv_now(p->loop));
+}
+
 /* Whether a connect may start now: a token of the bucket, and nobody queued
  * before this session. */
 static bool csms__connect_slot(struct proxy *p)
 {
     double rate = p->cfg->upstream.reconnect_rate_per_s;
-    uint64_t now = uv_now(p->loop);
-    double burst = rate < 1 ? 1 : rate; /* one second's worth */
-    p->connect_tokens += (double)(now - p->connect_tokens_ms) / 1000.0 * rate;
-    if (p->connect_tokens > burst)
-        p->connect_tokens = burst;
-    p->connect_tokens_ms = now;
-    if (p->pace_head || p->connect_tokens < 1)
-        return false;
-    p->connect_tokens -= 1;
-    return true;
+    return !p->pace_head && rate_limit_take(&p->connects, rate, csms__connect_burst(rate),
+                                            uv_now(p->loop));
 }
 
 static void csms__start(struct session *s);

@@ -56,6 +56,16 @@ static void proxy__grow(struct proxy *p)
     p->n_buckets = n;
 }
 
+void proxy__link_init(struct proxy *p, struct link *l, bool close_when_full)
+{
+    link_init(l, (size_t)p->cfg->limits.hold_frames);
+    /* One frame of the largest size always fits. */
+    size_t bound = p->cfg->limits.max_queued_bytes;
+    if (bound < p->cfg->limits.max_frame_bytes)
+        bound = p->cfg->limits.max_frame_bytes;
+    link_limit_bytes(l, bound, close_when_full);
+}
+
 struct session *proxy__session_new(struct proxy *p, const char *id,
                                    const struct config_charger *cfg)
 {
@@ -65,10 +75,7 @@ struct session *proxy__session_new(struct proxy *p, const char *id,
     s->proxy = p;
     snprintf(s->id, sizeof(s->id), "%s", id);
     s->cfg = cfg;
-    link_init(&s->up, (size_t)p->cfg->limits.hold_frames);
-    link_limit_bytes(&s->up, p->cfg->limits.max_queued_bytes > p->cfg->limits.max_frame_bytes
-                                 ? p->cfg->limits.max_queued_bytes : p->cfg->limits.max_frame_bytes,
-                     false);
+    proxy__link_init(p, &s->up, false);
     pending_init(&s->to_charger, (size_t)p->cfg->limits.max_pending_calls);
     pending_init(&s->to_csms, (size_t)p->cfg->limits.max_pending_calls);
     uv_timer_init(p->loop, &s->retry);
@@ -172,6 +179,7 @@ static void proxy__sweep(uv_timer_t *t)
                 charger_calls_pump(s);
             smart_renew_leases(s, now);
             csms_side_sweep(s, now);
+            charger_limits_idle(s, now);
         }
     }
     charger_limits_sweep(p, now);
@@ -241,10 +249,7 @@ int proxy_create(struct proxy **out, uv_loop_t *loop, struct lws_context *ctx,
     uv_timer_start(&p->sweep, proxy__sweep, PROXY__SWEEP_MS, PROXY__SWEEP_MS);
     uv_timer_init(loop, &p->drain_deadline);
     p->drain_deadline.data = p;
-    uv_timer_init(loop, &p->pacer);
-    p->pacer.data = p;
-    p->connect_tokens = cfg->upstream.reconnect_rate_per_s < 1 ? 1 : cfg->upstream.reconnect_rate_per_s;
-    p->connect_tokens_ms = uv_now(loop);
+    csms_side_pacing_init(p);
     log_info("proxy", "listening address=%s port=%d tls_port=%d path=%s upstream=%s mode=%s",
              cfg->listen.address, cfg->listen.plain ? cfg->listen.port : 0,
              cfg->listen.tls.enabled ? cfg->listen.tls.port : 0, cfg->listen.path, cfg->upstream.url,

@@ -147,8 +147,7 @@ struct proxy {
     uv_timer_t drain_deadline;
     /* Upstream connects, paced at upstream.reconnect_rate_per_s (a token
      * bucket, and the sessions waiting for a token, first come first served). */
-    double connect_tokens;
-    uint64_t connect_tokens_ms;
+    struct rate_limit connects;
     struct session *pace_head, *pace_tail;
     uv_timer_t pacer;
     int open_handles;          /* counted down as they close, at the end */
@@ -162,6 +161,10 @@ struct session *proxy__session_new(struct proxy *p, const char *id,
                                    const struct config_charger *cfg);
 /* Frees the session once neither socket is left and no backlog waits. */
 void proxy__session_release(struct session *s);
+/* Prepares a socket's link with the configured bounds (limits.hold_frames,
+ * limits.max_queued_bytes); close_when_full: a peer that lets it fill is
+ * closed rather than its frames dropped. */
+void proxy__link_init(struct proxy *p, struct link *l, bool close_when_full);
 /* Whether the session needs its upstream socket: its charger is connected, or
  * it still has a backlog to replay (even with its charger gone). */
 bool proxy__wants_upstream(const struct session *s);
@@ -184,9 +187,11 @@ void charger_limits_forget(void *wsi);
 /* A whole frame from the charger: true to relay it, false when it was over
  * limits.charger_frames_per_s (answered, or the socket closed). */
 bool charger_limits_frame(struct session *s, struct charger_conn *c, const char *msg, size_t len);
-/* Closes handshakes past limits.handshake_timeout_s and chargers silent for
- * limits.idle_timeout_s (every sweep). */
+/* Closes handshakes past limits.handshake_timeout_s (every sweep). */
 void charger_limits_sweep(struct proxy *p, uint64_t now_ms);
+/* Closes the session's charger when it was silent for limits.idle_timeout_s
+ * (every sweep, in the sweep's walk over the sessions). */
+void charger_limits_idle(struct session *s, uint64_t now_ms);
 
 /* The lws protocol callbacks (charger_side.c, csms_side.c). */
 int charger_side_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -203,6 +208,9 @@ void csms_side_sweep(struct session *s, uint64_t now_ms);
 void csms_side_drop(struct session *s);
 /* Takes a session out of the connect queue (it is going away). */
 void csms_side_unpace(struct session *s);
+/* Prepares the connect pacer (upstream.reconnect_rate_per_s, a second's
+ * worth at once). */
+void csms_side_pacing_init(struct proxy *p);
 int csms_side_parse_url(const char *url, struct upstream_url *out);
 
 /* Smart charging (smart_charging.c). */
