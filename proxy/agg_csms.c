@@ -406,24 +406,26 @@ static bool agg__trigger_own(struct aggregate *a, const struct frame *f, const c
     return true;
 }
 
-static void agg__reset(struct aggregate *a, const struct frame *f, const cJSON *payload)
+void agg__reset(struct aggregate *a, const struct frame *f, const cJSON *payload, const char *hard_type)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(payload, "type");
-    bool hard = cJSON_IsString(type) && strcmp(type->valuestring, "Hard") == 0;
+    bool hard = cJSON_IsString(type) && strcmp(type->valuestring, hard_type) == 0;
     if (hard && !a->proxy->cfg->aggregate.allow_hard_reset) {
-        log_warn("proxy", "CSMS asked for a hard reset of the site, refused site=%s", a->site->id);
+        log_warn("proxy", "CSMS asked for a hard reset of the site, refused site=%s type=%s", a->site->id,
+                 hard_type);
         agg__reply_status(a, f->id, "Rejected");
         return;
     }
     agg__reply_status(a, f->id, "Accepted");
     if (hard) {
-        log_warn("proxy", "CSMS asked for a hard reset of the site, passed to every charger site=%s",
-                 a->site->id);
+        log_warn("proxy", "CSMS asked for a hard reset of the site, passed to every charger site=%s type=%s",
+                 a->site->id, hard_type);
         agg__fan_out(a, f, payload);
         return;
     }
     /* Soft: the site's upstream session starts again (a new BootNotification). */
     log_info("proxy", "CSMS asked for a soft reset, restarting the site's session site=%s", a->site->id);
+    a->boot_reason = "RemoteReset"; /* read by 2.0.1's BootNotification only */
     csms_side_close(a->site, LINK_CLOSE_NORMAL);
 }
 
@@ -439,7 +441,7 @@ bool agg__site_call(struct aggregate *a, const struct frame *f, const cJSON *pay
                                         ? agg__change_key(a, key->valuestring, value->valuestring)
                                         : "Rejected");
     } else if (strcmp(f->action, "Reset") == 0) {
-        agg__reset(a, f, payload);
+        agg__reset(a, f, payload, "Hard");
     } else if (strcmp(f->action, "SendLocalList") == 0) {
         agg__reply_status(a, f->id, st ? "Accepted" : "Failed"); /* captured on its way in */
     } else if (strcmp(f->action, "GetLocalListVersion") == 0) {

@@ -47,27 +47,6 @@ static cJSON *agg__evse_of(const struct frame *f, cJSON *payload)
 
 /* ---- the station itself ---- */
 
-static void agg__reset201(struct aggregate *a, const struct frame *f, const cJSON *payload)
-{
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(payload, "type");
-    bool immediate = cJSON_IsString(type) && strcmp(type->valuestring, "Immediate") == 0;
-    if (immediate && !a->proxy->cfg->aggregate.allow_hard_reset) {
-        log_warn("proxy", "CSMS asked for an immediate reset of the site, refused site=%s", a->site->id);
-        agg__reply_status(a, f->id, "Rejected");
-        return;
-    }
-    agg__reply_status(a, f->id, "Accepted");
-    if (immediate) {
-        log_warn("proxy", "CSMS asked for an immediate reset of the site, passed to every charger site=%s",
-                 a->site->id);
-        agg__fan_out(a, f, payload);
-        return;
-    }
-    log_info("proxy", "CSMS asked for a reset, restarting the site's session site=%s", a->site->id);
-    a->boot_reason = "RemoteReset";
-    csms_side_close(a->site, LINK_CLOSE_NORMAL);
-}
-
 /* The site's cap as its composite schedule on EVSE 0. */
 static void agg__composite201(struct aggregate *a, const struct frame *f, const cJSON *payload)
 {
@@ -146,7 +125,7 @@ static bool agg__station_call(struct aggregate *a, const struct frame *f, const 
     if (agg__device_model(a, f, payload))
         return true;
     if (agg__is(f, "Reset") && agg__int(payload, "evseId", 0) == 0) {
-        agg__reset201(a, f, payload);
+        agg__reset(a, f, payload, "Immediate");
     } else if (agg__is(f, "GetLocalListVersion")) {
         int version = 0;
         if (a->proxy->store)

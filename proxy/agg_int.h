@@ -148,6 +148,9 @@ void agg__key_value(struct aggregate *a, const char *name, char *out, size_t cap
 const char *agg__change_key(struct aggregate *a, const char *name, const char *text);
 /* The site's cap in force, in A per phase or W, rounded down to 0.1. */
 double agg__site_limit(struct aggregate *a, bool amps);
+/* Reset: hard_type ("Hard", 2.0.1 "Immediate") goes to every charger if
+ * allowed, else the site's upstream session starts again. */
+void agg__reset(struct aggregate *a, const struct frame *f, const cJSON *payload, const char *hard_type);
 /* SendLocalList, GetLocalListVersion (1.6), ClearCache, DataTransfer, ...: answered. */
 bool agg__site_call(struct aggregate *a, const struct frame *f, const cJSON *payload);
 /* The first Available site connector of a connected charger, or NULL. */

@@ -48,8 +48,13 @@ static struct bridge_ctx agg__ctx(const struct aggregate *a, int connector)
 
 /* ---- sending up, answering here ---- */
 
-static void agg__up_send(struct agg_up *u, const char *up_action, cJSON *payload, int64_t tx)
+static void agg__up_send(struct agg_up *u, const char *up_action, const cJSON *payload, int64_t tx)
 {
+    char *text = cJSON_PrintUnformatted(payload);
+    if (!text) {
+        relay_send_error(u->c, SESSION_DOWN, u->f->id, "InternalError", "out of memory");
+        return;
+    }
     char id[FRAME_ID_MAX + 1];
     struct agg_route *r = agg__route_new(u->a, id);
     snprintf(r->charger, sizeof(r->charger), "%s", u->c->id);
@@ -61,11 +66,7 @@ static void agg__up_send(struct agg_up *u, const char *up_action, cJSON *payload
     r->version = u->c->version;
     r->tx = tx;
     r->connector = u->ctx.connector;
-    char *text = cJSON_PrintUnformatted(payload);
-    if (text)
-        agg__up(u->a, id, up_action, text);
-    else
-        relay_send_error(u->c, SESSION_DOWN, u->f->id, "InternalError", "out of memory");
+    agg__up(u->a, id, up_action, text);
     free(text);
 }
 
@@ -86,14 +87,15 @@ static void agg__up_refuse(struct agg_up *u, int rc)
     relay_send_error(u->c, SESSION_DOWN, u->f->id, bridge_error_code(u->c->version, code), why);
 }
 
-/* Sends what fn makes of the CALL as up_action, or refuses it; -ENODATA
- * (nothing the site can use) is answered here with an empty answer. */
+/* Sends what fn makes of the CALL (fn NULL: the CALL as it is) as up_action,
+ * or refuses it; -ENODATA (nothing the site can use) is answered here with an
+ * empty answer. */
 static int agg__up_map(struct agg_up *u, bridge_fn fn, const char *up_action, int64_t tx)
 {
     cJSON *out = NULL;
-    int rc = fn ? fn(u->in, &u->ctx, &out) : ((out = cJSON_Duplicate(u->in, 1)) ? 0 : -ENOMEM);
+    int rc = fn ? fn(u->in, &u->ctx, &out) : 0;
     if (rc == 0)
-        agg__up_send(u, up_action, out, tx);
+        agg__up_send(u, up_action, fn ? out : u->in, tx);
     else if (rc == -ENODATA)
         agg__answer(u->c, u->f->id, "{}");
     else

@@ -241,8 +241,8 @@ int bridge__clear_profile_201(const cJSON *in, const struct bridge_ctx *ctx, cJS
     return bridge__done(rc, ok, out);
 }
 
-/* GetCompositeSchedule: the connector names the other's, the rest is alike. */
-int bridge__composite_16(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out)
+/* GetCompositeSchedule: only the connector's key differs between versions. */
+static int bridge__composite(const cJSON *in, const struct bridge_ctx *ctx, const char *connector_key, cJSON **out)
 {
     long long x;
     int unit;
@@ -250,24 +250,20 @@ int bridge__composite_16(const cJSON *in, const struct bridge_ctx *ctx, cJSON **
     if (rc == 0 && (bridge__int(in, "duration", 0, BRIDGE__INT_MAX, true, &x) < 0 ||
                     ocpp_msg__enum(in, "chargingRateUnit", bridge__units, 2, &unit) < 0))
         rc = -EPROTO;
-    bool ok = rc < 0 || (cJSON_AddNumberToObject(*out, "connectorId", ctx->connector) &&
+    bool ok = rc < 0 || (cJSON_AddNumberToObject(*out, connector_key, ctx->connector) &&
                          bridge__copy(*out, in, "duration", NULL) &&
                          bridge__copy(*out, in, "chargingRateUnit", NULL));
     return bridge__done(rc, ok, out);
 }
 
+int bridge__composite_16(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out)
+{
+    return bridge__composite(in, ctx, "connectorId", out);
+}
+
 int bridge__composite_201(const cJSON *in, const struct bridge_ctx *ctx, cJSON **out)
 {
-    long long x;
-    int unit;
-    int rc = bridge__object(out);
-    if (rc == 0 && (bridge__int(in, "duration", 0, BRIDGE__INT_MAX, true, &x) < 0 ||
-                    ocpp_msg__enum(in, "chargingRateUnit", bridge__units, 2, &unit) < 0))
-        rc = -EPROTO;
-    bool ok = rc < 0 || (bridge__copy(*out, in, "duration", NULL) &&
-                         bridge__copy(*out, in, "chargingRateUnit", NULL) &&
-                         cJSON_AddNumberToObject(*out, "evseId", ctx->connector));
-    return bridge__done(rc, ok, out);
+    return bridge__composite(in, ctx, "evseId", out);
 }
 
 static const char *const bridge__generic[] = { "Accepted", "Rejected" };

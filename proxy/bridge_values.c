@@ -174,6 +174,15 @@ static const struct { const char *u16, *u201; int multiplier; } bridge__units[] 
     { "Percent", "Percent", 0 },
 };
 
+/* The row of a 1.6 unit (not NULL) in bridge__units, -1 when it is none. */
+static int bridge__unit_index(const char *unit)
+{
+    for (size_t u = 0; u < BRIDGE__N(bridge__units); u++)
+        if (strcmp(bridge__units[u].u16, unit) == 0)
+            return (int)u;
+    return -1;
+}
+
 /* The enum members a sampled value of either version may carry, checked:
  * false when one is there but not valid (the sample is then left out). */
 static bool bridge__sample_enums(const cJSON *in, cJSON *out)
@@ -203,10 +212,8 @@ static cJSON *bridge__sample_201(const cJSON *in)
         ocpp_msg__parse_decimal(text, &v) < 0 || !isfinite(v) || ocpp_msg__str(in, "unit", 16, &unit) < 0 ||
         ocpp_msg__str(in, "format", 16, &format) < 0 || (format && strcmp(format, "Raw") != 0))
         return NULL;
-    size_t u = 0;
-    while (unit && u < BRIDGE__N(bridge__units) && strcmp(bridge__units[u].u16, unit) != 0)
-        u++;
-    if (unit && u == BRIDGE__N(bridge__units))
+    int u = unit ? bridge__unit_index(unit) : 0;
+    if (u < 0)
         return NULL;
     cJSON *out = cJSON_CreateObject();
     bool ok = out && cJSON_AddNumberToObject(out, "value", v) && bridge__sample_enums(in, out);
@@ -234,10 +241,7 @@ static cJSON *bridge__sample_16(const cJSON *in)
                  ocpp_msg__int(uom, "multiplier", -9, 9, &mult) < 0)))
         return NULL;
     /* 1.6 has a list of units: the value is scaled by the multiplier. */
-    size_t u = 0;
-    while (unit && u < BRIDGE__N(bridge__units) && strcmp(bridge__units[u].u16, unit) != 0)
-        u++;
-    if (unit && u == BRIDGE__N(bridge__units))
+    if (unit && bridge__unit_index(unit) < 0)
         return NULL;
     v *= pow(10, (double)mult);
     char text[40];
