@@ -17,7 +17,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,36 +29,15 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "sim"))
 
 import ocpp_sim  # noqa: E402
 from modbus_meter import SimMeter  # noqa: E402
+from waits import HOST, POLL, TIMEOUT, free_port, port_accepts, wait_until  # noqa: E402,F401
 
-HOST = "127.0.0.1"
-TIMEOUT = 10.0              # default deadline of every wait
 SHUTDOWN_TIMEOUT = 5.0      # SIGTERM -> exit, as the gateway promises
-POLL = 0.02                 # poll interval inside wait loops
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
 
 
 # --- helpers ---------------------------------------------------------------------
-
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout=TIMEOUT, what="a condition", interval=POLL):
-    """Polls predicate() until it is truthy (returns its value) or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
 
 def assert_stays(predicate, seconds, what="a condition", interval=POLL):
     """Checks that predicate() stays truthy for a whole observation window: for
@@ -68,14 +46,6 @@ def assert_stays(predicate, seconds, what="a condition", interval=POLL):
     while time.monotonic() < deadline:
         assert predicate(), f"{what} stopped holding"
         time.sleep(interval)
-
-
-def port_accepts(port, host=HOST):
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def sitegate_bin():

@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+import websockets
 
 import ocpp_sim
 from conftest import HOST, wait_until
@@ -21,9 +22,26 @@ def raw(gw, source=None, rcvbuf=None):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     if source:
         s.bind((source, 0))
-    s.settimeout(5)
-    s.connect((HOST, gw.port))
+    try:
+        s.settimeout(5)
+        s.connect((HOST, gw.port))
+    except OSError:
+        s.close()
+        raise
     return s
+
+
+@pytest.fixture
+def raws():
+    """raws(gw, source=None, rcvbuf=None): raw() sockets, all closed at teardown."""
+    made = []
+
+    def make(gw, source=None, rcvbuf=None):
+        made.append(raw(gw, source, rcvbuf))
+        return made[-1]
+    yield make
+    for s in made:
+        s.close()
 
 
 def closed_by_peer(s, timeout=5):
@@ -49,12 +67,12 @@ def stays_open(s, seconds):
         return False
 
 
-def test_max_connections(csms, gateway, charger):
+def test_max_connections(csms, gateway, charger, raws):
     gw = gateway(chargers=["CP01", "CP02"], limits={"max_connections": 4})
     cp = charger("CP01", "1.6")
     cp.boot()
-    hostile = [raw(gw) for _ in range(3)]       # with CP01: the limit
-    extra = raw(gw)
+    hostile = [raws(gw) for _ in range(3)]      # with CP01: the limit
+    extra = raws(gw)
     assert closed_by_peer(extra)
     gw.wait_log(r"^warn proxy: connection refused address=\S+ reason=limits.max_connections "
                 r"connections=4")
@@ -70,14 +88,14 @@ def test_max_connections(csms, gateway, charger):
 def _try_connect(charger, cid):
     try:
         return charger(cid, "1.6")
-    except Exception:
-        return None
+    except (OSError, TimeoutError, websockets.exceptions.InvalidHandshake):
+        return None                              # refused, reset or timed out
 
 
-def test_max_connections_per_address(csms, gateway, charger):
+def test_max_connections_per_address(csms, gateway, charger, raws):
     gw = gateway(chargers=["CP01"], limits={"max_connections_per_address": 2})
-    hostile = [raw(gw, OTHER) for _ in range(2)]
-    third = raw(gw, OTHER)
+    hostile = [raws(gw, OTHER) for _ in range(2)]
+    third = raws(gw, OTHER)
     assert closed_by_peer(third)
     gw.wait_log(r"^warn proxy: connection refused address=127\.0\.0\.2 "
                 r"reason=limits.max_connections_per_address connections=2")
@@ -87,10 +105,10 @@ def test_max_connections_per_address(csms, gateway, charger):
     ocpp_sim.assert_no_violations(csms, cp)
 
 
-def test_handshake_timeout(csms, gateway, charger):
+def test_handshake_timeout(csms, gateway, charger, raws):
     gw = gateway(chargers=["CP01"], limits={"handshake_timeout_s": 1})
-    silent = raw(gw)
-    slow = raw(gw)
+    silent = raws(gw)
+    slow = raws(gw)
     slow.sendall(b"GET /ocpp/CP01 HTTP/1.1\r\nHost: x\r\n")   # and never the rest
     cp = charger("CP01", "2.0.1")
     t0 = time.monotonic()
@@ -148,7 +166,7 @@ def test_idle_timeout(csms, gateway, charger):
     ocpp_sim.assert_no_violations(csms, cp)
 
 
-def test_slow_reader_is_closed_not_buffered(csms, gateway, charger, sims):
+def test_slow_reader_is_closed_not_buffered(csms, gateway, charger, sims, raws):
     """A charger that sends CALLs but never reads the answers: the gateway
     queues at most limits.max_queued_bytes for it, then closes it."""
     big = "x" * 30000
@@ -157,7 +175,7 @@ def test_slow_reader_is_closed_not_buffered(csms, gateway, charger, sims):
         "max_frame_bytes": 32768, "max_queued_bytes": 65536, "charger_frames_per_s": 0})
     cp = charger("CP01", "1.6")
     cp.boot()
-    s = raw(gw, rcvbuf=4096)
+    s = raws(gw, rcvbuf=4096)
     s.sendall(b"GET /ocpp/CPX HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
               b"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
@@ -181,7 +199,6 @@ def test_slow_reader_is_closed_not_buffered(csms, gateway, charger, sims):
             time.sleep(0.1)
     gw.wait_log(r"^warn proxy: closed a charger that does not read charger=CPX "
                 r"max_queued_bytes=65536", timeout=20)
-    s.close()
     cp.heartbeat()
     assert cp.connected
     sims.check_violations = False                # the CSMS saw CALLs of a socket now gone

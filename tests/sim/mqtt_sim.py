@@ -20,41 +20,13 @@ import datetime
 import getpass
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
 
 import paho.mqtt.client as mqtt
 
-HOST = "127.0.0.1"
-TIMEOUT = 10.0
-POLL = 0.02
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout=TIMEOUT, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL)
-
-
-def _accepts(port):
-    try:
-        with socket.create_connection((HOST, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+from waits import HOST, POLL, TIMEOUT, free_port, port_accepts, wait_until
 
 
 # --- times and events ---------------------------------------------------------------
@@ -156,11 +128,13 @@ class Mosquitto:
         finally:
             log.close()
         deadline = time.monotonic() + TIMEOUT
-        while not _accepts(self.port):
+        while not port_accepts(self.port):
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}:\n"
-                                   f"{self.log_text()}")
+                code = self.proc.returncode
+                self.stop()
+                raise RuntimeError(f"mosquitto exited with {code}:\n{self.log_text()}")
             if time.monotonic() >= deadline:
+                self.stop()                 # its own process group: no one else would
                 raise TimeoutError(f"mosquitto did not listen on {self.port}")
             time.sleep(POLL)
         return self

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,13 +95,21 @@ static void broker_start(void)
 {
     snprintf(conf, sizeof(conf), "/tmp/test_oadr_mqtt.%d.conf", (int)getpid());
     FILE *f = fopen(conf, "w");
+    if (!f) {
+        perror(conf);
+        exit(1);
+    }
     const struct passwd *pw = getpwuid(geteuid());
     /* run as root, mosquitto would switch to its own user */
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nuser %s\n", port,
             pw ? pw->pw_name : "root");
     fclose(f);
+    pid_t parent = getpid();
     broker_pid = fork();
     if (broker_pid == 0) {
+        /* dies with us, however we end */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(127);
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 2);
         dup2(null, 1);
@@ -118,14 +127,34 @@ static void broker_stop(void)
     broker_pid = -1;
 }
 
+/* A started client on a loop of its own, and what it reported. */
+struct fixture {
+    uv_loop_t loop;
+    char broker[64];
+    struct seen s;
+    struct oadr_mqtt *m;
+};
+
+/* Starts the client; with up, waits until it is connected too. */
+static bool setup(struct fixture *f, bool up)
+{
+    memset(f, 0, sizeof(*f));
+    uv_loop_init(&f->loop);
+    struct oadr_mqtt_opts o = opts(f->broker);
+    struct oadr_mqtt_handlers h = handlers(&f->s);
+    if (oadr_mqtt_start(&f->m, &f->loop, &o, &h) != 0)
+        return false;
+    return !up || run_until(&f->loop, &f->s.up, 1, 8000);
+}
+
 /* The loop closes with nothing left once the client has stopped (at once:
  * well within the second, the broker being there or not). */
-static bool stop_and_close(uv_loop_t *loop, struct oadr_mqtt *m, struct seen *s)
+static bool teardown(struct fixture *f)
 {
-    oadr_mqtt_stop(m);
-    bool stopped = run_until(loop, &s->stopped, 1, 1000);
-    uv_run(loop, UV_RUN_DEFAULT);
-    return stopped && uv_loop_close(loop) == 0;
+    oadr_mqtt_stop(f->m);
+    bool stopped = run_until(&f->loop, &f->s.stopped, 1, 1000);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    return stopped && uv_loop_close(&f->loop) == 0;
 }
 
 TEST(refuses_bad_options)
@@ -151,55 +180,42 @@ TEST(refuses_bad_options)
 
 TEST(retries_until_the_broker_is_there)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    char broker[64];
-    struct seen s = { 0 };
-    struct oadr_mqtt_opts o = opts(broker);
-    struct oadr_mqtt_handlers h = handlers(&s);
-    struct oadr_mqtt *m;
-    ASSERT_EQ(oadr_mqtt_start(&m, &loop, &o, &h), 0);
-    ASSERT(run_until(&loop, &s.down, 3, 5000)); /* refused, again and again */
-    ASSERT_EQ(s.up, 0);
-    ASSERT(!oadr_mqtt_up(m));
+    struct fixture f;
+    ASSERT(setup(&f, false));
+    ASSERT(run_until(&f.loop, &f.s.down, 3, 5000)); /* refused, again and again */
+    ASSERT_EQ(f.s.up, 0);
+    ASSERT(!oadr_mqtt_up(f.m));
     /* kept by paho for when the broker is there */
-    ASSERT_EQ(oadr_mqtt_publish(m, "t/c/x", "kept", false), 0);
+    ASSERT_EQ(oadr_mqtt_publish(f.m, "t/c/x", "kept", false), 0);
     broker_start();
-    ASSERT(run_until(&loop, &s.up, 1, 8000));
-    ASSERT(oadr_mqtt_up(m));
-    ASSERT(stop_and_close(&loop, m, &s));
+    ASSERT(run_until(&f.loop, &f.s.up, 1, 8000));
+    ASSERT(oadr_mqtt_up(f.m));
+    ASSERT(teardown(&f));
 }
 
 TEST(messages_cross_to_the_loop)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    char broker[64];
-    struct seen s = { 0 };
-    struct oadr_mqtt_opts o = opts(broker);
-    struct oadr_mqtt_handlers h = handlers(&s);
-    struct oadr_mqtt *m;
-    ASSERT_EQ(oadr_mqtt_start(&m, &loop, &o, &h), 0);
-    ASSERT(run_until(&loop, &s.up, 1, 8000));
-    ASSERT_EQ(oadr_mqtt_publish(m, "t/a/x", "hello", false), 0);
-    ASSERT(run_until(&loop, &s.messages, 1, 5000));
-    ASSERT_STR_EQ(s.last, "hello");
-    ASSERT_STR_EQ(s.last_topic, "t/a/x");
+    struct fixture f;
+    ASSERT(setup(&f, true));
+    ASSERT_EQ(oadr_mqtt_publish(f.m, "t/a/x", "hello", false), 0);
+    ASSERT(run_until(&f.loop, &f.s.messages, 1, 5000));
+    ASSERT_STR_EQ(f.s.last, "hello");
+    ASSERT_STR_EQ(f.s.last_topic, "t/a/x");
     /* larger than max_message_bytes: counted, not copied */
     char big[200];
     memset(big, 'b', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    ASSERT_EQ(oadr_mqtt_publish(m, "t/b/y", big, false), 0);
-    ASSERT(run_until(&loop, &s.oversized, 1, 5000));
-    ASSERT_EQ(s.oversized_len, sizeof(big) - 1);
-    ASSERT_EQ(s.messages, 1);
+    ASSERT_EQ(oadr_mqtt_publish(f.m, "t/b/y", big, false), 0);
+    ASSERT(run_until(&f.loop, &f.s.oversized, 1, 5000));
+    ASSERT_EQ(f.s.oversized_len, sizeof(big) - 1);
+    ASSERT_EQ(f.s.messages, 1);
     /* not subscribed: never delivered; the status topic neither */
-    ASSERT_EQ(oadr_mqtt_publish(m, "t/c/z", "other", false), 0);
-    ASSERT_EQ(oadr_mqtt_publish(m, "t/a/x", "last", false), 0);
-    ASSERT(run_until(&loop, &s.messages, 2, 5000));
-    ASSERT_STR_EQ(s.last, "last");
-    ASSERT(stop_and_close(&loop, m, &s));
-    ASSERT_EQ(s.stopped, 1);
+    ASSERT_EQ(oadr_mqtt_publish(f.m, "t/c/z", "other", false), 0);
+    ASSERT_EQ(oadr_mqtt_publish(f.m, "t/a/x", "last", false), 0);
+    ASSERT(run_until(&f.loop, &f.s.messages, 2, 5000));
+    ASSERT_STR_EQ(f.s.last, "last");
+    ASSERT(teardown(&f));
+    ASSERT_EQ(f.s.stopped, 1);
     /* it said so on its status topic, retained */
     char cmd[256], status[16] = "";
     snprintf(cmd, sizeof(cmd), "%s -h 127.0.0.1 -p %d -t t/status -C 1 -W 5", MOSQUITTO_SUB,
@@ -217,50 +233,37 @@ TEST(messages_cross_to_the_loop)
  * mosquitto_pub, before the loop runs again. */
 TEST(a_full_mailbox_loses_nothing)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    char broker[64];
-    struct seen s = { 0 };
-    struct oadr_mqtt_opts o = opts(broker);
-    struct oadr_mqtt_handlers h = handlers(&s);
-    struct oadr_mqtt *m;
-    ASSERT_EQ(oadr_mqtt_start(&m, &loop, &o, &h), 0);
-    ASSERT(run_until(&loop, &s.up, 1, 8000));
+    struct fixture f;
+    ASSERT(setup(&f, true));
     int n = OADR_MQTT_QUEUE_MAX * 2 + 10;
     char lines[64], cmd[256];
     snprintf(lines, sizeof(lines), "/tmp/test_oadr_mqtt.%d.lines", (int)getpid());
-    FILE *f = fopen(lines, "w");
+    FILE *out = fopen(lines, "w");
+    ASSERT_NOT_NULL(out);
     for (int i = 0; i < n; i++)
-        fprintf(f, "m%d\n", i);
-    fclose(f);
+        fprintf(out, "m%d\n", i);
+    fclose(out);
     snprintf(cmd, sizeof(cmd), "%s -h 127.0.0.1 -p %d -q 1 -t t/a/burst -l < %s", MOSQUITTO_PUB,
              port, lines);
     int rc = system(cmd);
     unlink(lines);
     ASSERT_EQ(rc, 0);
-    bool all = run_until(&loop, &s.messages, n, 20000);
-    ASSERT_EQ(s.messages, n);
+    bool all = run_until(&f.loop, &f.s.messages, n, 20000);
+    ASSERT_EQ(f.s.messages, n);
     ASSERT(all);
     snprintf(lines, sizeof(lines), "m%d", n - 1);
-    ASSERT_STR_EQ(s.last, lines); /* in order */
-    ASSERT(stop_and_close(&loop, m, &s));
+    ASSERT_STR_EQ(f.s.last, lines); /* in order */
+    ASSERT(teardown(&f));
 }
 
 TEST(stop_while_the_broker_is_gone)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    char broker[64];
-    struct seen s = { 0 };
-    struct oadr_mqtt_opts o = opts(broker);
-    struct oadr_mqtt_handlers h = handlers(&s);
-    struct oadr_mqtt *m;
-    ASSERT_EQ(oadr_mqtt_start(&m, &loop, &o, &h), 0);
-    ASSERT(run_until(&loop, &s.up, 1, 8000));
+    struct fixture f;
+    ASSERT(setup(&f, true));
     broker_stop();
-    ASSERT(run_until(&loop, &s.down, 1, 8000));
-    ASSERT(!oadr_mqtt_up(m));
-    ASSERT(stop_and_close(&loop, m, &s));
+    ASSERT(run_until(&f.loop, &f.s.down, 1, 8000));
+    ASSERT(!oadr_mqtt_up(f.m));
+    ASSERT(teardown(&f));
     broker_start();
 }
 
