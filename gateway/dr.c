@@ -18,6 +18,9 @@
  * clock (NTP stepping it) is caught up with. */
 #define DR__TICK_MAX_MS 60000
 
+/* Interval ends reported per tick without a heap allocation. */
+#define DR__ENDED_FEW 16
+
 static void dr__tick_cb(uv_timer_t *t);
 
 /* --- publishing ------------------------------------------------------------- */
@@ -119,23 +122,48 @@ static void dr__update(struct dr *d, int64_t now)
     uv_timer_start(&d->tick, dr__tick_cb, ms < DR__TICK_MAX_MS ? ms : DR__TICK_MAX_MS, 0);
 }
 
+/* Reports every interval that ended since the last call. Usually a tick sees
+ * one or two; after a suspend or a forward clock step it may see all the
+ * intervals held, some ending at the same instant, so the array is sized to
+ * that bound when the few on the stack may not do. */
+static void dr__report_ended(struct dr *d, int64_t now)
+{
+    struct oadr_ended few[DR__ENDED_FEW], *ended = few;
+    size_t cap = DR__ENDED_FEW, held = 0;
+    for (size_t i = 0; i < d->sched->n; i++)
+        held += d->sched->entries[i].ev.n_intervals;
+    if (held > cap) {
+        struct oadr_ended *all = malloc(held * sizeof(*all));
+        if (all) {
+            ended = all;
+            cap = held;
+        }
+    }
+    size_t n = oadr_schedule_ended(d->sched, d->reported_until_us, now, ended, cap);
+    if (n == cap && ended == few && held > cap)
+        log_error("dr", "out of memory: some interval-end reports may be missing");
+    for (size_t i = 0; i < n; i++)
+        dr__report(d, ended[i].event_id, "interval end", ended[i].start_us,
+                   ended[i].end_us - ended[i].start_us);
+    if (ended != few)
+        free(ended);
+    if (now > d->reported_until_us)
+        d->reported_until_us = now;
+}
+
 /* Reports the intervals that ended, drops the events that are over, and
  * applies what is in force now. */
 static void dr__advance(struct dr *d, int64_t now)
 {
-    struct oadr_ended ended[16];
-    size_t n = oadr_schedule_ended(d->sched, d->reported_until_us, now, ended, 16);
-    for (size_t i = 0; i < n; i++)
-        dr__report(d, ended[i].event_id, "interval end", ended[i].start_us,
-                   ended[i].end_us - ended[i].start_us);
-    if (now > d->reported_until_us)
-        d->reported_until_us = now;
+    dr__report_ended(d, now);
     char removed[OADR_EVENTS_MAX][OADR_ID_MAX + 1];
-    size_t gone = oadr_schedule_prune(d->sched, now, removed, OADR_EVENTS_MAX);
+    size_t gone = oadr_schedule_prune(d->sched, now, removed);
     for (size_t i = 0; i < gone; i++) {
         log_info("dr", "event over event=%s", removed[i]);
         dr__forget_event(d, removed[i]);
     }
+    if (gone)
+        dr__save_ids(d);
     dr__update(d, now);
 }
 
@@ -170,6 +198,7 @@ static void dr__on_ignore(struct dr *d, const char *topic, const char *err, int6
         log_info("dr", "event withdrawn event=%s modified=%s reason=%s", ev->id, ev->modified,
                  err);
         dr__forget_event(d, ev->id);
+        dr__save_ids(d);
         dr__save_tombstones(d);
         dr__update(d, now);
         return;
@@ -219,8 +248,10 @@ static void dr__on_event(struct dr *d, const char *payload, size_t len, int64_t 
     case OADR_CANCELLED:
     case OADR_UNKNOWN:
         log_info("dr", "event cancelled event=%s by=%s", ev->id, how);
-        if (held)
+        if (held) {
             dr__forget_event(d, ev->id);
+            dr__save_ids(d);
+        }
         dr__save_tombstones(d);
         if (!deleting)
             dr__opt(d, ev, true, "cancelled", OADR_CODE_OK);
@@ -230,6 +261,7 @@ static void dr__on_event(struct dr *d, const char *payload, size_t len, int64_t 
         log_info("dr", "event already over, not kept event=%s modified=%s", ev->id, ev->modified);
         if (held) {
             dr__forget_event(d, ev->id);
+            dr__save_ids(d);
             dr__update(d, now);
         }
         break;

@@ -18,8 +18,12 @@ int64_t dr__now_us(void);
 /* Keeps the version of an event the schedule holds now, as received. */
 void dr__save_event(struct dr *d, const char *id, const char *notification, size_t len);
 
-/* Forgets a stored event (after a cancellation or once it is over). */
+/* Forgets a stored event (after a cancellation or once it is over); the
+ * caller then saves the ids held, once for all the events it forgot. */
 void dr__forget_event(struct dr *d, const char *id);
+
+/* Writes the ids the schedule holds, so that a restart finds their records. */
+void dr__save_ids(struct dr *d);
 
 /* Writes the cancelled ids. */
 void dr__save_tombstones(struct dr *d);

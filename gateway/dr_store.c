@@ -28,9 +28,10 @@ static void dr__key(char *buf, size_t cap, const char *id)
     snprintf(buf, cap, "event/%s", id);
 }
 
-/* The ids the schedule holds, so that a restart finds their records. */
-static void dr__save_ids(struct dr *d)
+void dr__save_ids(struct dr *d)
 {
+    if (!d->store)
+        return;
     cJSON *ids = cJSON_CreateArray();
     bool ok = ids != NULL;
     for (size_t i = 0; ok && i < d->sched->n; i++) {
@@ -69,7 +70,6 @@ void dr__forget_event(struct dr *d, const char *id)
     int rc = store_kv_delete(d->store, DR_KV_NS, key);
     if (rc < 0 && rc != -ENOENT)
         log_error("dr", "cannot remove event=%s from the store", id);
-    dr__save_ids(d);
 }
 
 void dr__save_tombstones(struct dr *d)

@@ -3,11 +3,12 @@ the OpenADR 3.1 report shape, with plausible values from the grid meter (the
 Modbus test meter) and the chargers' meter values: the site's import, the EV
 load, the cap in force and the flexibility left."""
 
+import datetime
 
 import ocpp_sim
 from conftest import wait_until
 from dr_fixtures import SITE, amps, broker, dr_site, limits_are, vtn, vtn_mark  # noqa: F401
-from mqtt_sim import event, report_values
+from mqtt_sim import event, iso, report_values, utcnow
 
 V = 230.0
 
@@ -69,3 +70,21 @@ def test_reports_carry_plausible_values(csms, gateway, charger, broker, vtn, met
     assert near(v["DEMAND"], 13.8), v
     # after the event: the config cap again
     wait_until(plausible_periodic(200), what="a report with the config cap again")
+
+
+def test_every_interval_end_is_reported_when_many_end_at_once(gateway, charger, broker, vtn):
+    # More intervals ending on one tick than the gateway collects without an
+    # allocation (16): each still gets its report.
+    dr_site(gateway, charger, broker, vtn, charging=False)
+    ends_at = utcnow() + datetime.timedelta(seconds=4)
+    ids = [f"evt-many-{i:02d}" for i in range(20)]
+    for i, eid in enumerate(ids):
+        vtn.publish(event(eid, start=iso(ends_at - datetime.timedelta(seconds=2)), duration_s=2,
+                          kw=100 + i))
+
+    def reported():
+        return sorted(r.get("eventID") for r in vtn.reports()
+                      if r["reportName"] == "interval end")
+    wait_until(lambda: len(reported()) >= len(ids), timeout=10,
+               what="an interval-end report for each of the 20 events")
+    assert reported() == ids
