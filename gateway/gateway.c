@@ -187,12 +187,14 @@ int gateway_run(struct config *cfg, const char *path, char *text, size_t len)
 
     if (uv_loop_init(&g.loop) != 0) {
         log_error("gateway", "cannot create the event loop");
+        config_free_text(text, len);
         return GATEWAY_EXIT_FAILURE;
     }
     g.lws = gateway__lws_create(&g.loop);
     if (!g.lws) {
         log_error("gateway", "cannot create the WebSocket context (is libwebsockets-evlib-uv installed?)");
         uv_loop_close(&g.loop);
+        config_free_text(text, len);
         return GATEWAY_EXIT_FAILURE;
     }
     /* Schedules are in the site's local time. */
