@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "config_int.h"
+#include "oadr_text.h"
 
 #define CONFIG__ROWS_FIT(table) \
     _Static_assert(sizeof(table) / sizeof(table[0]) <= CONFIG__ROWS_MAX, #table " too long")
@@ -474,24 +475,6 @@ static int config__json_error(struct config__ctx *ctx, const char *json, size_t 
                        what ? ": " : "", what ? what : "");
 }
 
-/* cJSON decodes "\u0000" into a NUL that silently cuts the string short (an id
- * "CP01\u0000x" would become "CP01"): refuse it. Runs on text cJSON accepted, so
- * the string boundaries found here are right. */
-static const char *config__find_nul_escape(const char *json, size_t len)
-{
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        if (json[i] == '"') {
-            in_string = !in_string;
-        } else if (in_string && json[i] == '\\') {
-            if (i + 5 < len && memcmp(json + i + 1, "u0000", 5) == 0)
-                return json + i;
-            i++;
-        }
-    }
-    return NULL;
-}
-
 /* The tree may hold upstream passwords: do not leave them in freed memory. */
 static void config__wipe(cJSON *item)
 {
@@ -529,7 +512,9 @@ int config_parse(const char *json, size_t len, struct config *out, char err[CONF
     const char *nul;
     if (i < len)
         rc = config__json_error(&ctx, json, len, json + i, "text after the end");
-    else if ((nul = config__find_nul_escape(json, len)))
+    /* cJSON decodes "\u0000" into a NUL that silently cuts the string short
+     * (an id "CP01\u0000x" would become "CP01"): refuse it. */
+    else if ((nul = oadr_json_nul_escape(json, len)))
         rc = config__json_error(&ctx, json, len, nul, "\\u0000 is not allowed");
     else if (!cJSON_IsObject(root))
         rc = config__err(&ctx, "top level: must be a JSON object");

@@ -44,7 +44,7 @@ bool oadr_utf8_ok(const char *buf, size_t len)
     return true;
 }
 
-bool oadr_json_nul_escape(const char *json, size_t len)
+const char *oadr_json_nul_escape(const char *json, size_t len)
 {
     bool in_string = false;
     for (size_t i = 0; i < len; i++) {
@@ -52,11 +52,11 @@ bool oadr_json_nul_escape(const char *json, size_t len)
             in_string = !in_string;
         } else if (in_string && json[i] == '\\') {
             if (i + 5 < len && memcmp(json + i + 1, "u0000", 5) == 0)
-                return true;
+                return json + i;
             i++;
         }
     }
-    return false;
+    return NULL;
 }
 
 bool oadr_object_id_ok(const char *s)

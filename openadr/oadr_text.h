@@ -12,9 +12,10 @@
  * surrogates, nothing above U+10FFFF, no NUL). */
 bool oadr_utf8_ok(const char *buf, size_t len);
 
-/* Whether JSON text (that cJSON accepted) has a "\u0000" escape in a string:
- * cJSON would cut the string short there ("ev1\u0000x" reads as "ev1"). */
-bool oadr_json_nul_escape(const char *json, size_t len);
+/* The first "\u0000" escape in a string of JSON text (that cJSON accepted, so
+ * the string boundaries found are right), or NULL: cJSON would cut the string
+ * short there ("ev1\u0000x" reads as "ev1"). Also used by config/. */
+const char *oadr_json_nul_escape(const char *json, size_t len);
 
 /* Whether s is a valid OpenADR objectID ([A-Za-z0-9_-], 1..128 characters). */
 bool oadr_object_id_ok(const char *s);
