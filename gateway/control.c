@@ -65,6 +65,25 @@ static bool control__fresh(const struct control *c, uint64_t at_ms, uint64_t now
     return at_ms && now - at_ms <= (uint64_t)c->cfg->site.meter_stale_s * 1000;
 }
 
+/* A connector's measured draw per site phase (A), a phase not reported as 0:
+ * a single-phase one draws its busiest reading on the site phase it is wired
+ * to, a three-phase one each phase's. */
+static void control__conn_draw(const struct site_charger *ch, int k, double a[BALANCER_PHASES])
+{
+    const double *m = ch->conn[k].measured_a;
+    if (ch->cfg->phases == 1) {
+        double most = 0;
+        for (int p = 0; p < BALANCER_PHASES; p++) {
+            most = isnan(m[p]) ? most : fmax(most, m[p]);
+            a[p] = 0;
+        }
+        a[ch->cfg->phase >= CONFIG_PHASE_L1 ? ch->cfg->phase - CONFIG_PHASE_L1 : 0] = most;
+    } else {
+        for (int p = 0; p < BALANCER_PHASES; p++)
+            a[p] = isnan(m[p]) ? 0 : m[p];
+    }
+}
+
 /* The EV draw as the chargers report it (MeterValues), per site phase. */
 static void control__ev_draw(const struct control *c, struct balancer_site *bs)
 {
@@ -73,16 +92,10 @@ static void control__ev_draw(const struct control *c, struct balancer_site *bs)
     for (size_t i = 0; i < site->n_chargers; i++) {
         const struct site_charger *ch = &site->chargers[i];
         for (int k = 0; k < ch->n_conn; k++) {
-            const double *m = ch->conn[k].measured_a;
-            if (ch->cfg->phases == 1) {
-                double most = 0;
-                for (int p = 0; p < BALANCER_PHASES; p++)
-                    most = isnan(m[p]) ? most : fmax(most, m[p]);
-                a[ch->cfg->phase >= CONFIG_PHASE_L1 ? ch->cfg->phase - CONFIG_PHASE_L1 : 0] += most;
-            } else {
-                for (int p = 0; p < BALANCER_PHASES; p++)
-                    a[p] += isnan(m[p]) ? 0 : m[p];
-            }
+            double conn[BALANCER_PHASES];
+            control__conn_draw(ch, k, conn);
+            for (int p = 0; p < BALANCER_PHASES; p++)
+                a[p] += conn[p];
         }
     }
     double total = 0;
@@ -174,16 +187,14 @@ static void control__budget(struct control *c, struct balancer_budget *budget)
     }
     memcpy(c->caps_kw, bs.cap_kw, sizeof(c->caps_kw));
     memcpy(c->phase_caps_a, bs.phase_cap_a, sizeof(c->phase_caps_a));
+    /* fmin ignores a NAN: a source without a cap, or cap_other_kw before the first. */
     c->cap_other_kw = NAN;
-    for (int src = 0; src < BALANCER_SRC_COUNT; src++) {
-        if (src != BALANCER_SRC_DR && !isnan(bs.cap_kw[src]))
-            c->cap_other_kw = isnan(c->cap_other_kw) ? bs.cap_kw[src]
-                                                     : fmin(c->cap_other_kw, bs.cap_kw[src]);
-    }
     c->site->cap_kw = INFINITY;
-    for (int src = 0; src < BALANCER_SRC_COUNT; src++)
-        if (!isnan(bs.cap_kw[src]))
-            c->site->cap_kw = fmin(c->site->cap_kw, bs.cap_kw[src]);
+    for (int src = 0; src < BALANCER_SRC_COUNT; src++) {
+        c->site->cap_kw = fmin(c->site->cap_kw, bs.cap_kw[src]);
+        if (src != BALANCER_SRC_DR)
+            c->cap_other_kw = fmin(c->cap_other_kw, bs.cap_kw[src]);
+    }
     /* On an invalid input the budget is zero: nobody charges rather than too much. */
     if (balancer_budget(&bs, budget) < 0)
         log_error("control", "invalid site limits, pausing every charger");
@@ -453,18 +464,14 @@ void control_set_dr_limit(struct control *c, double kw)
     control_request(c);
 }
 
-/* A connector's measured draw in kW: every phase of a three-phase one, the
- * busiest of a single-phase one. */
+/* A connector's measured draw in kW (control__conn_draw). */
 static double control__draw_kw(const struct site_charger *ch, int k, double voltage_v)
 {
-    const double *m = ch->conn[k].measured_a;
-    double sum = 0, most = 0;
-    for (int p = 0; p < BALANCER_PHASES; p++) {
-        double a = isnan(m[p]) ? 0 : m[p];
-        sum += a;
-        most = fmax(most, a);
-    }
-    return (ch->cfg->phases == 1 ? most : sum) * voltage_v / 1000;
+    double a[BALANCER_PHASES], sum = 0;
+    control__conn_draw(ch, k, a);
+    for (int p = 0; p < BALANCER_PHASES; p++)
+        sum += a[p];
+    return sum * voltage_v / 1000;
 }
 
 void control_report(const struct control *c, struct control_report *out)
