@@ -244,7 +244,7 @@ size_t oadr_schedule_ended(const struct oadr_schedule *s, int64_t from_us, int64
 }
 
 size_t oadr_schedule_prune(struct oadr_schedule *s, int64_t now_us,
-                           char (*removed)[OADR_ID_MAX + 1], size_t cap)
+                           char removed[OADR_EVENTS_MAX][OADR_ID_MAX + 1])
 {
     size_t n = 0, i = 0;
     while (i < s->n) {
@@ -253,9 +253,7 @@ size_t oadr_schedule_prune(struct oadr_schedule *s, int64_t now_us,
             i++;
             continue;
         }
-        if (n < cap)
-            memcpy(removed[n], e->ev.id, sizeof(removed[n]));
-        n++;
+        memcpy(removed[n++], e->ev.id, sizeof(removed[0]));
         oadr__remove(s, e);
     }
     return n;

@@ -117,9 +117,9 @@ size_t oadr_schedule_ended(const struct oadr_schedule *s, int64_t from_us, int64
                            struct oadr_ended *out, size_t cap);
 
 /* Removes the events whose intervals are all over at now_us; their ids go to
- * removed (up to cap). Returns how many were removed. */
+ * removed, which has room for every event held. Returns how many were removed. */
 size_t oadr_schedule_prune(struct oadr_schedule *s, int64_t now_us,
-                           char (*removed)[OADR_ID_MAX + 1], size_t cap);
+                           char removed[OADR_EVENTS_MAX][OADR_ID_MAX + 1]);
 
 /* The limit one interval asks for (kW, not above the cap), NAN for none. */
 double oadr_schedule_interval_kw(const struct oadr_schedule *s, const struct oadr_interval *iv);

@@ -247,10 +247,10 @@ TEST(over_and_pruned)
     ASSERT_NULL(oadr_schedule_find(&s, "c"));
     oadr_schedule_apply(&s, ev1("d", 1, 0, T_START, OADR_FOREVER, 20, -1), T_NOW, 0);
     char removed[OADR_EVENTS_MAX][OADR_ID_MAX + 1];
-    ASSERT_EQ(oadr_schedule_prune(&s, T_START + HOUR - 1, removed, OADR_EVENTS_MAX), 0);
-    ASSERT_EQ(oadr_schedule_prune(&s, T_START + HOUR, removed, OADR_EVENTS_MAX), 1);
+    ASSERT_EQ(oadr_schedule_prune(&s, T_START + HOUR - 1, removed), 0);
+    ASSERT_EQ(oadr_schedule_prune(&s, T_START + HOUR, removed), 1);
     ASSERT_STR_EQ(removed[0], "a");
-    ASSERT_EQ(oadr_schedule_prune(&s, T_START + 1000 * HOUR, removed, OADR_EVENTS_MAX), 1);
+    ASSERT_EQ(oadr_schedule_prune(&s, T_START + 1000 * HOUR, removed), 1);
     ASSERT_STR_EQ(removed[0], "b");
     ASSERT_EQ(s.n, 1); /* d never ends */
     ASSERT_DBL_NEAR(limit_at(T_START + 100000 * HOUR, NULL), 20, 0);
