@@ -124,24 +124,24 @@ static void dr__update(struct dr *d, int64_t now)
 
 /* Reports every interval that ended since the last call. Usually a tick sees
  * one or two; after a suspend or a forward clock step it may see all the
- * intervals held, some ending at the same instant, so the array is sized to
- * that bound when the few on the stack may not do. */
+ * intervals held, some ending at the same instant: when the few slots on the
+ * stack fill up, the intervals are collected again into room for all. */
 static void dr__report_ended(struct dr *d, int64_t now)
 {
     struct oadr_ended few[DR__ENDED_FEW], *ended = few;
-    size_t cap = DR__ENDED_FEW, held = 0;
-    for (size_t i = 0; i < d->sched->n; i++)
-        held += d->sched->entries[i].ev.n_intervals;
-    if (held > cap) {
-        struct oadr_ended *all = malloc(held * sizeof(*all));
+    size_t n = oadr_schedule_ended(d->sched, d->reported_until_us, now, few, DR__ENDED_FEW);
+    if (n == DR__ENDED_FEW) {
+        size_t held = 0;
+        for (size_t i = 0; i < d->sched->n; i++)
+            held += d->sched->entries[i].ev.n_intervals;
+        struct oadr_ended *all = held > DR__ENDED_FEW ? malloc(held * sizeof(*all)) : NULL;
         if (all) {
             ended = all;
-            cap = held;
+            n = oadr_schedule_ended(d->sched, d->reported_until_us, now, all, held);
+        } else if (held > DR__ENDED_FEW) {
+            log_error("dr", "out of memory: some interval-end reports may be missing");
         }
     }
-    size_t n = oadr_schedule_ended(d->sched, d->reported_until_us, now, ended, cap);
-    if (n == cap && ended == few && held > cap)
-        log_error("dr", "out of memory: some interval-end reports may be missing");
     for (size_t i = 0; i < n; i++)
         dr__report(d, ended[i].event_id, "interval end", ended[i].start_us,
                    ended[i].end_us - ended[i].start_us);
